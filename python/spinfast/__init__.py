@@ -1,0 +1,23 @@
+"""spinfast: fast, modern tools for OpenAI Spinning Up experiment outputs.
+
+Read learning curves::
+
+    import spinfast
+    p = spinfast.read_progress("data/ppo/ppo_s0/progress.txt")
+    p["AverageEpRet"]                      # numpy float64 array
+    runs = spinfast.load_runs("data/ppo")  # every run below, in parallel
+    runs.to_pandas()                       # the long table Spinning Up's plotter uses
+"""
+
+from spinfast.errors import ProgressParseError
+from spinfast.progress import Progress, read_progress
+from spinfast.runs import Run, Runs, load_runs
+
+__all__ = [
+    "Progress",
+    "ProgressParseError",
+    "Run",
+    "Runs",
+    "load_runs",
+    "read_progress",
+]

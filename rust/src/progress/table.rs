@@ -1,0 +1,302 @@
+//! Reading a whole progress.txt into columns.
+//!
+//! The format is Spinning Up's (`Logger.dump_tabular` in spinup/utils/logx.py):
+//! a header line of tab-separated column names, then one tab-separated row per
+//! epoch. Rows are read as `pandas.read_table` reads them (blank lines skipped,
+//! short rows padded with NaN), with two differences that keep data safe:
+//! a last line cut mid-write, or a tail of NUL bytes left by a crash, ends the
+//! table at the last complete row and marks it `truncated` instead of turning
+//! the column into text.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use memchr::{memchr, memchr_iter};
+
+use super::cell::parse_cell;
+use super::error::{ErrorKind, ProgressError};
+
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// A progress.txt file as columns of `f64`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Table {
+    /// Column names, in file order.
+    pub columns: Vec<String>,
+    /// Number of data rows.
+    pub rows: usize,
+    /// The values, column after column: column `c` is `values[c*rows..(c+1)*rows]`.
+    pub values: Vec<f64>,
+    /// True when the file ended in an incomplete row or a block of NUL bytes.
+    pub truncated: bool,
+}
+
+impl Table {
+    /// The values of column `index`.
+    pub fn column(&self, index: usize) -> &[f64] {
+        &self.values[index * self.rows..(index + 1) * self.rows]
+    }
+}
+
+/// Reads and parses the file at `path`.
+pub fn read_table(path: &Path) -> Result<Table, ProgressError> {
+    parse_table(&std::fs::read(path)?)
+}
+
+/// Parses the bytes of a progress.txt file.
+pub fn parse_table(bytes: &[u8]) -> Result<Table, ProgressError> {
+    if bytes.is_empty() {
+        return Err(ProgressError::at(1, ErrorKind::Empty));
+    }
+    let bytes = bytes.strip_prefix(BOM).unwrap_or(bytes);
+    let (bytes, mut truncated) = cut_at_nul(bytes);
+
+    let mut lines = Lines::new(bytes);
+    let (header_no, header) = lines
+        .next()
+        .ok_or_else(|| ProgressError::at(1, ErrorKind::NoHeader))?;
+    let columns = parse_header(header_no, header)?;
+    let width = columns.len();
+
+    let mut builders: Vec<Vec<f64>> = vec![Vec::new(); width];
+    while let Some((line_no, line)) = lines.next() {
+        if line.is_empty() {
+            continue;
+        }
+        // A last line without its newline is a write that was interrupted: when
+        // it is short or does not parse, keep the complete rows above it and say so.
+        let cut_mid_write = lines.at_end() && !lines.ended_with_newline;
+        if cut_mid_write && field_count(line) < width {
+            truncated = true;
+            continue;
+        }
+        match parse_row(line_no, line, &columns, &mut builders) {
+            Ok(()) => {}
+            Err(_) if cut_mid_write => truncated = true,
+            Err(err) => return Err(err),
+        }
+    }
+    let rows = builders.first().map_or(0, Vec::len);
+    Ok(Table {
+        columns,
+        rows,
+        values: builders.concat(),
+        truncated,
+    })
+}
+
+fn field_count(line: &[u8]) -> usize {
+    memchr_iter(b'\t', line).count() + 1
+}
+
+/// Drops everything from the line holding the first NUL byte on.
+fn cut_at_nul(bytes: &[u8]) -> (&[u8], bool) {
+    match memchr(0, bytes) {
+        None => (bytes, false),
+        Some(nul) => {
+            let line_start = bytes[..nul]
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .map_or(0, |i| i + 1);
+            (&bytes[..line_start], true)
+        }
+    }
+}
+
+fn parse_header(line_no: usize, line: &[u8]) -> Result<Vec<String>, ProgressError> {
+    let text =
+        std::str::from_utf8(line).map_err(|_| ProgressError::at(line_no, ErrorKind::NotUtf8))?;
+    if text.trim().is_empty() {
+        return Err(ProgressError::at(line_no, ErrorKind::NoHeader));
+    }
+    let columns: Vec<String> = text.split('\t').map(str::to_owned).collect();
+    let mut seen = HashMap::with_capacity(columns.len());
+    for (i, name) in columns.iter().enumerate() {
+        if let Some(first) = seen.insert(name.as_str(), i) {
+            return Err(ProgressError::at(
+                line_no,
+                ErrorKind::DuplicateColumn {
+                    name: name.clone(),
+                    first: first + 1,
+                    second: i + 1,
+                },
+            ));
+        }
+    }
+    Ok(columns)
+}
+
+/// Parses one data row into the column builders. On error nothing is pushed.
+fn parse_row(
+    line_no: usize,
+    line: &[u8],
+    columns: &[String],
+    builders: &mut [Vec<f64>],
+) -> Result<(), ProgressError> {
+    let width = columns.len();
+    let found = field_count(line);
+    if found > width {
+        return Err(ProgressError::at(
+            line_no,
+            ErrorKind::TooManyFields {
+                found,
+                expected: width,
+            },
+        ));
+    }
+    let rows_before = builders[0].len();
+    let mut rest = line;
+    for (index, builder) in builders.iter_mut().enumerate() {
+        if index >= found {
+            builder.push(f64::NAN);
+            continue;
+        }
+        let end = memchr(b'\t', rest).unwrap_or(rest.len());
+        let cell = &rest[..end];
+        rest = rest.get(end + 1..).unwrap_or_default();
+        match parse_cell(cell) {
+            Some(value) => builder.push(value),
+            None => {
+                let kind = match std::str::from_utf8(cell) {
+                    Ok(value) => ErrorKind::NotANumber {
+                        column: columns[index].clone(),
+                        value: value.to_owned(),
+                    },
+                    Err(_) => ErrorKind::NotUtf8,
+                };
+                for builder in builders.iter_mut() {
+                    builder.truncate(rows_before);
+                }
+                return Err(ProgressError::at(line_no, kind));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The lines of a file with their 1-based numbers, `\r\n` or `\n` ended.
+struct Lines<'a> {
+    rest: &'a [u8],
+    next_no: usize,
+    ended_with_newline: bool,
+}
+
+impl<'a> Lines<'a> {
+    fn new(bytes: &'a [u8]) -> Self {
+        Self {
+            rest: bytes,
+            next_no: 1,
+            ended_with_newline: bytes.last() == Some(&b'\n'),
+        }
+    }
+
+    fn at_end(&self) -> bool {
+        self.rest.is_empty()
+    }
+}
+
+impl<'a> Iterator for Lines<'a> {
+    type Item = (usize, &'a [u8]);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.rest.is_empty() {
+            return None;
+        }
+        let (line, rest) = match memchr(b'\n', self.rest) {
+            Some(i) => (&self.rest[..i], &self.rest[i + 1..]),
+            None => (self.rest, &[][..]),
+        };
+        self.rest = rest;
+        let no = self.next_no;
+        self.next_no += 1;
+        Some((no, line.strip_suffix(b"\r").unwrap_or(line)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kind(bytes: &[u8]) -> (Option<usize>, ErrorKind) {
+        let err = parse_table(bytes).unwrap_err();
+        (err.line, err.kind)
+    }
+
+    #[test]
+    fn columns_in_file_order() {
+        let t = parse_table(b"Epoch\tAverageEpRet\n0\t1.5\n1\t\n").unwrap();
+        assert_eq!(t.columns, ["Epoch", "AverageEpRet"]);
+        assert_eq!(t.rows, 2);
+        assert_eq!(t.column(0), [0.0, 1.0]);
+        assert_eq!(t.column(1)[0], 1.5);
+        assert!(t.column(1)[1].is_nan());
+        assert!(!t.truncated);
+    }
+
+    #[test]
+    fn crlf_bom_and_blank_lines() {
+        let t = parse_table(b"\xEF\xBB\xBFa\tb\r\n1\t2\r\n\r\n3\t4\r\n").unwrap();
+        assert_eq!(t.columns, ["a", "b"]);
+        assert_eq!(t.values, [1.0, 3.0, 2.0, 4.0]);
+    }
+
+    #[test]
+    fn header_only_has_no_rows() {
+        let t = parse_table(b"a\tb\n").unwrap();
+        assert_eq!((t.rows, t.columns.len(), t.truncated), (0, 2, false));
+    }
+
+    #[test]
+    fn short_middle_row_is_padded_like_pandas() {
+        let t = parse_table(b"a\tb\n1\n2\t3\n").unwrap();
+        assert!(t.column(1)[0].is_nan());
+        assert_eq!(t.column(1)[1], 3.0);
+    }
+
+    #[test]
+    fn last_line_cut_mid_write_is_dropped() {
+        let t = parse_table(b"a\tb\n1\t2\n3").unwrap();
+        assert_eq!((t.rows, t.truncated), (1, true));
+        let t = parse_table(b"a\tb\n1\t2\n3\t4e").unwrap();
+        assert_eq!((t.rows, t.truncated), (1, true));
+        // A complete last row without its newline is kept.
+        let t = parse_table(b"a\tb\n1\t2\n3\t4").unwrap();
+        assert_eq!((t.rows, t.truncated), (2, false));
+    }
+
+    #[test]
+    fn nul_tail_ends_the_table() {
+        let t = parse_table(b"a\tb\n1\t2\n3\t\0\0\0\0").unwrap();
+        assert_eq!((t.rows, t.truncated), (1, true));
+        let t = parse_table(b"a\tb\n1\t2\n\0\0\0").unwrap();
+        assert_eq!((t.rows, t.truncated), (1, true));
+    }
+
+    #[test]
+    fn errors_name_the_line() {
+        assert!(matches!(kind(b""), (Some(1), ErrorKind::Empty)));
+        assert!(matches!(
+            kind(b"a\tb\n1\t2\n1\t2\t3\n"),
+            (
+                Some(3),
+                ErrorKind::TooManyFields {
+                    found: 3,
+                    expected: 2
+                }
+            )
+        ));
+        assert!(matches!(
+            kind(b"a\tb\n1\tx\n"),
+            (Some(2), ErrorKind::NotANumber { .. })
+        ));
+        assert!(matches!(
+            kind(b"a\tb\n1\t\xff\n"),
+            (Some(2), ErrorKind::NotUtf8)
+        ));
+        assert!(matches!(
+            kind(b"a\ta\n"),
+            (Some(1), ErrorKind::DuplicateColumn { .. })
+        ));
+        assert!(matches!(kind(b"\n1\n"), (Some(1), ErrorKind::NoHeader)));
+    }
+}

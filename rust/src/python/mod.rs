@@ -1,0 +1,3 @@
+//! The PyO3 boundary: each file wraps one pure-Rust module for Python.
+
+pub mod progress;
