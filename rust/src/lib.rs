@@ -4,6 +4,8 @@
 //! PyO3 layer over each of them. `python/spinfast/_core.pyi` documents what
 //! Python sees.
 
+mod panic;
+pub mod policy;
 pub mod progress;
 mod python;
 
@@ -13,5 +15,7 @@ use pyo3::prelude::*;
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(python::progress::read_progress, m)?)?;
     m.add_function(wrap_pyfunction!(python::progress::read_run_folders, m)?)?;
+    m.add_function(wrap_pyfunction!(python::policy::native_ops, m)?)?;
+    m.add_class::<python::policy::NativePolicy>()?;
     Ok(())
 }

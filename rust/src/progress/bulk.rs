@@ -7,6 +7,7 @@ use rayon::prelude::*;
 
 use super::error::{ErrorKind, ProgressError};
 use super::table::{read_table, Table};
+use crate::panic::panic_message;
 
 /// What one run folder holds: its progress table (or why it could not be read)
 /// and the text of its config.json, if there is one that reads as UTF-8.
@@ -41,14 +42,9 @@ fn read_run_folder(dir: &Path) -> RunFiles {
 /// [`read_table`], with a panic turned into an error for this file alone.
 pub fn read_table_guarded(path: &Path) -> Result<Table, ProgressError> {
     catch_unwind(AssertUnwindSafe(|| read_table(path))).unwrap_or_else(|panic| {
-        let what = panic
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| panic.downcast_ref::<String>().cloned())
-            .unwrap_or_default();
         Err(ProgressError {
             line: None,
-            kind: ErrorKind::Internal(what),
+            kind: ErrorKind::Internal(panic_message(panic.as_ref())),
         })
     })
 }
