@@ -6,6 +6,7 @@ IDEs and type checkers what crosses the boundary.
 
 from collections.abc import Sequence
 from os import PathLike
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -52,3 +53,55 @@ def read_run_folders(
     Raises:
         ValueError: ``threads`` is 0.
     """
+
+# Native policy inference (rust/src/policy/, wrapped in rust/src/python/policy.rs).
+
+_AttrValue = bool | int | float | str | list[int]
+_Node = tuple[str, str, list[tuple[str, int]], dict[str, _AttrValue], npt.NDArray[Any] | None]
+
+def native_ops() -> list[str]:
+    """The TensorFlow op types the native evaluator runs."""
+
+class NativePolicy:
+    """One action output of a policy graph, compiled into Rust kernels.
+
+    Built by :class:`spinfast.native_policy.NativePolicy` from a
+    :class:`spinfast.policy_graph.PolicyGraph`. For each observation shape a plan
+    (shapes, buffers, folded constants) is laid out on first use and kept (up to 8);
+    calls then allocate nothing in the evaluator. The GIL is held while it runs.
+
+    Arguments:
+        nodes: ``(name, op, inputs, attrs, value)`` per node, inputs as
+            ``(node, output index)``; ``value`` a float32/int32/int64 array for
+            constants and variables.
+        input: the observation placeholder's node name.
+        output: the action node's name (its first output).
+        seed: seeds the ChaCha8 generator used by RandomStandardNormal and Multinomial.
+
+    Raises:
+        NativePolicyError: an op without a kernel (``ops`` lists them all), an
+            unsupported dtype, or a graph that does not compute the output from
+            the input alone.
+    """
+
+    def __init__(self, nodes: list[_Node], input: str, output: str, seed: int) -> None: ...
+    def seed(self, seed: int) -> None:
+        """Restart the sampling generator."""
+    def prepare(self, shape: Sequence[int]) -> None:
+        """Lay out the plan for observations of ``shape`` (batch first) now."""
+    @property
+    def input_shape(self) -> list[int | None] | None:
+        """The placeholder's declared shape (None: any size), or None if undeclared."""
+    def act(self, obs: npt.ArrayLike) -> Any:
+        """One observation in, one action out: row 0 of the batch of one, as a NumPy
+        array, or a NumPy scalar for a scalar action (e.g. np.int64 for a category).
+
+        Raises:
+            ValueError: ``obs`` does not fit the placeholder's shape.
+        """
+    def act_batch(self, obs: npt.ArrayLike) -> npt.NDArray[Any]:
+        """``(N, *obs_shape)`` observations in, the N actions out.
+
+        Raises:
+            ValueError: ``obs`` does not fit the placeholder's shape.
+        """

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["ProgressParseError"]
+__all__ = ["NativePolicyError", "ProgressParseError"]
 
 
 class ProgressParseError(ValueError):
@@ -32,3 +32,28 @@ class ProgressParseError(ValueError):
 
     def __reduce__(self):  # keep the attributes through pickling (multiprocessing)
         return (type(self), (self.reason, self.path, self.line))
+
+
+class NativePolicyError(ValueError):
+    """A policy graph that the native evaluator cannot run.
+
+    ``load_policy(..., backend="auto")`` runs such a policy with the TF session
+    instead; ``backend="native"`` raises this.
+
+    Attributes:
+        ops: the TensorFlow op types that have no native kernel (empty when the
+            reason is something else, e.g. the action needs another placeholder).
+
+    Example:
+        >>> from spinfast.errors import NativePolicyError
+        >>> err = NativePolicyError("no native kernel for op Cast (node 'pi/Cast')", ["Cast"])
+        >>> err.ops
+        ['Cast']
+    """
+
+    def __init__(self, message: str, ops: list[str] | tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.ops = list(ops)
+
+    def __reduce__(self):
+        return (type(self), (str(self), self.ops))

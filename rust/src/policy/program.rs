@@ -168,6 +168,9 @@ fn typed(
             Err(why) => return Ok(Err(unsupported(why))),
         },
         Op::Constant => {
+            if let Err(why) = node.dtype_attr("dtype", "float32") {
+                return Ok(Err(unsupported(why)));
+            }
             let Some(v) = &node.value else {
                 return Err(invalid("no value was given for it".into()));
             };

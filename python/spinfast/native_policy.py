@@ -1,0 +1,99 @@
+"""Spinning Up policies evaluated natively, in Rust: no TF session per step.
+
+:func:`spinfast.policy_graph.extract_policy_graph` takes the policy's subgraph out
+of a loaded agent; :class:`NativePolicy` compiles one of its action outputs
+(``pi``, or ``mu``) into Rust kernels over preallocated buffers. Ops without a
+kernel raise :class:`spinfast.errors.NativePolicyError` naming them, so that a
+caller can fall back to the TF session.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+import numpy as np
+import numpy.typing as npt
+
+from spinfast import _core
+from spinfast.policy_graph import PolicyGraph
+
+__all__ = ["NativePolicy", "native_ops"]
+
+
+def native_ops() -> list[str]:
+    """The TensorFlow op types the native evaluator runs.
+
+    Example:
+        >>> from spinfast.native_policy import native_ops
+        >>> {"MatMul", "Multinomial", "RandomStandardNormal"} <= set(native_ops())
+        True
+    """
+    return _core.native_ops()
+
+
+def _seed64(seed: int | None) -> int:
+    """A 64-bit generator seed: ``seed`` itself (mod 2**64), or a fresh random one."""
+    return secrets.randbits(64) if seed is None else int(seed) % 2**64
+
+
+class NativePolicy:
+    """One action output of a policy graph, compiled for native evaluation.
+
+    Arguments:
+        graph: the policy's subgraph, from ``extract_policy_graph``.
+        output: which output to act with: ``"pi"`` (sampled) or ``"mu"`` (SAC's mean).
+        seed: seeds the sampling of stochastic policies (the same seed gives the same
+            actions); None for a random seed.
+
+    Raises:
+        NativePolicyError: the graph holds ops without a native kernel (all named),
+            or something else keeps it from running natively.
+        KeyError: ``graph`` has no such output.
+
+    Example (a hand-built graph; real ones come from a saved agent)::
+
+        >>> import numpy as np
+        >>> from spinfast.policy_graph import GraphNode, PolicyGraph
+        >>> from spinfast.native_policy import NativePolicy
+        >>> w = np.array([[1.0], [-1.0]], dtype=np.float32)
+        >>> graph = PolicyGraph(input="x", outputs={"mu": "mu"}, nodes=(
+        ...     GraphNode("x", "Placeholder", (), {"dtype": "float32", "shape": [-1, 2]}),
+        ...     GraphNode("w", "Const", (), {"dtype": "float32"}, w),
+        ...     GraphNode("y", "MatMul", (("x", 0), ("w", 0)), {}),
+        ...     GraphNode("mu", "Tanh", (("y", 0),), {}),
+        ... ))
+        >>> policy = NativePolicy(graph, "mu")
+        >>> policy.act(np.array([0.5, 0.25], dtype=np.float32))   # one obs, one action
+        array([0.24491866], dtype=float32)
+        >>> policy.act_batch(np.zeros((3, 2), dtype=np.float32)).shape
+        (3, 1)
+    """
+
+    def __init__(self, graph: PolicyGraph, output: str = "pi", seed: int | None = None) -> None:
+        if output not in graph.outputs:
+            have = list(graph.outputs)
+            raise KeyError(f"the policy graph has no output {output!r} (it has {have})")
+        self.graph = graph
+        self.output = output
+        self._core = _core.NativePolicy(
+            graph.core_nodes(), graph.input, graph.outputs[output], _seed64(seed)
+        )
+        #: One observation in, one action out (Spinning Up's ``get_action``). Bound
+        #: straight to the Rust method: no Python frame per step.
+        self.act = self._core.act
+        #: ``(N, *obs_shape)`` observations in, N actions out, in one call.
+        self.act_batch = self._core.act_batch
+        declared = self._core.input_shape
+        if declared is not None and len(declared) > 0 and None not in declared[1:]:
+            # Lay out the batch-of-one plan now: a graph that cannot run fails at load.
+            self._core.prepare([1, *declared[1:]])
+
+    def seed(self, seed: int | None) -> None:
+        """Restart the sampling: the same seed gives the same actions again."""
+        self._core.seed(_seed64(seed))
+
+    def __call__(self, obs: npt.ArrayLike) -> np.ndarray:
+        return self.act(obs)
+
+    def __repr__(self) -> str:
+        return f"NativePolicy(output={self.output!r}, ops={sorted(self.graph.op_types)})"
