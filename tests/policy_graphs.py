@@ -113,7 +113,7 @@ def user_ops() -> Builder:
             back = tf.raw_ops.Add(x=tf.reshape(flat, [-1, 14]) - tf.constant(0.5), y=both + 1.0)
             probs = tf.nn.softmax(dense(back, 4))
             pi = tf.argmax(probs, axis=1)
-        return {"pi": pi, "probs": probs}
+        return {"pi": pi, "probs": probs, "pi32": tf.argmax(probs, axis=1, output_type=tf.int32)}
 
     return build
 

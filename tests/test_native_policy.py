@@ -35,7 +35,7 @@ AGENTS = {
     # log_std clipped to [-0.5, 0.5] (SAC's [-20, 2] made tight so that both bounds bite)
     "sac": (sac(log_std_range=(-0.5, 0.5)), 3, ["mu", "pre_mu", "std"]),
     "ddpg": (ddpg(), 3, ["pi"]),
-    "user-ops": (user_ops(), 4, ["probs", "pi"]),
+    "user-ops": (user_ops(), 4, ["probs", "pi", "pi32"]),
 }
 VARIABLES = {"resource": True, "VariableV2": False}
 

@@ -63,8 +63,8 @@ class NativePolicy:
         ...     GraphNode("mu", "Tanh", (("y", 0),), {}),
         ... ))
         >>> policy = NativePolicy(graph, "mu")
-        >>> policy.act(np.array([0.5, 0.25], dtype=np.float32))   # one obs, one action
-        array([0.24491866], dtype=float32)
+        >>> policy.act(np.array([0.5, 0.25], dtype=np.float32)).round(6)  # one obs, one action
+        array([0.244919], dtype=float32)
         >>> policy.act_batch(np.zeros((3, 2), dtype=np.float32)).shape
         (3, 1)
     """

@@ -1,6 +1,8 @@
 //! The numeric kernels. Each reads its inputs from the plan's buffers and writes
 //! one preallocated output buffer; none allocates. Matrix products go through
-//! ndarray (matrixmultiply's sgemm, or a matrix-vector product for one row).
+//! ndarray: matrixmultiply's sgemm for batches, and for a single row (one env)
+//! whichever of ndarray's vector products suits the weights' shape, since sgemm
+//! would repack the whole weight matrix on every call.
 
 use ndarray::linalg::{general_mat_mul, general_mat_vec_mul};
 use ndarray::{ArrayView1, ArrayView2, ArrayViewD, ArrayViewMut1, ArrayViewMut2, ArrayViewMutD};
@@ -75,9 +77,17 @@ pub enum Broadcast {
 /// One step's computation; the `usize`s are buffer slots.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Kernel {
-    /// One row times a constant matrix: `y = Wt x`, with `Wt` the `(n, k)`
-    /// transposed weights, contiguous.
-    MatVec {
+    /// One row times constant weights `W` (`(k, n)`, contiguous), for a wide
+    /// output: `y = sum_i x_i W[i, :]`, one ndarray `scaled_add` (axpy) per row of W.
+    MatVecRows {
+        x: usize,
+        w: usize,
+        k: usize,
+        n: usize,
+    },
+    /// One row times constant weights for a narrow output: `y = Wt x`, with `Wt`
+    /// the `(n, k)` transposed weights, contiguous (ndarray's matrix-vector product).
+    MatVecDots {
         x: usize,
         wt: usize,
         k: usize,
@@ -137,7 +147,15 @@ impl Kernel {
     /// Compute into `out` from `buffers` (which never holds `out` itself).
     pub fn run(&mut self, buffers: &[Buffer], out: &mut Buffer, rng: &mut ChaCha8Rng) {
         match self {
-            Kernel::MatVec { x, wt, k, n } => {
+            Kernel::MatVecRows { x, w, k, n } => {
+                let w = ArrayView2::from_shape((*k, *n), buffers[*w].f32()).expect("W shape");
+                let mut y = ArrayViewMut1::from(out.f32_mut());
+                y.fill(0.0);
+                for (&xi, row) in buffers[*x].f32().iter().zip(w.rows()) {
+                    y.scaled_add(xi, &row);
+                }
+            }
+            Kernel::MatVecDots { x, wt, k, n } => {
                 let wt = ArrayView2::from_shape((*n, *k), buffers[*wt].f32()).expect("Wt shape");
                 let x = ArrayView1::from(buffers[*x].f32());
                 let mut y = ArrayViewMut1::from(out.f32_mut());

@@ -12,6 +12,11 @@ use super::kernels::{Broadcast, Buffer, Kernel};
 use super::ops::{Binary, Op};
 use super::program::{Program, Step};
 
+/// From this many outputs on, a single row's product with constant weights runs
+/// as one axpy per row of the weights (vectorised along the output); below it, as
+/// one dot product per output.
+const WIDE_OUTPUT: usize = 16;
+
 /// Where a node's value lives and its shape. Views (Identity, Reshape, Squeeze)
 /// share their input's slot.
 #[derive(Debug, Clone)]
@@ -346,21 +351,31 @@ impl Builder {
             )));
         }
         let kernel = if m == 1 && b.constant && !a.constant {
-            // One row times constant weights: a matrix-vector product on the
-            // transposed weights, laid out once here.
-            let wt = if transpose_b {
-                b.slot
+            // One row times constant weights: laid out once here in the order the
+            // product reads them (W for a wide output, W transposed for a narrow one).
+            let stored = ArrayView2::from_shape((b0, b1), self.buffers[b.slot].f32())
+                .expect("weights shape");
+            let by_rows = n >= WIDE_OUTPUT;
+            let slot = if by_rows == transpose_b {
+                let transposed: Vec<f32> = stored.t().iter().copied().collect();
+                self.constant(Buffer::F32(transposed), vec![b1, b0]).slot
             } else {
-                let w = ArrayView2::from_shape((k, n), self.buffers[b.slot].f32())
-                    .expect("weights shape");
-                let transposed: Vec<f32> = w.t().iter().copied().collect();
-                self.constant(Buffer::F32(transposed), vec![n, k]).slot
+                b.slot
             };
-            Kernel::MatVec {
-                x: a.slot,
-                wt,
-                k,
-                n,
+            if by_rows {
+                Kernel::MatVecRows {
+                    x: a.slot,
+                    w: slot,
+                    k,
+                    n,
+                }
+            } else {
+                Kernel::MatVecDots {
+                    x: a.slot,
+                    wt: slot,
+                    k,
+                    n,
+                }
             }
         } else {
             Kernel::MatMul {

@@ -5,6 +5,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::collections::HashMap;
 
+use super::ops::Unary;
 use super::*;
 
 /// Counts this thread's allocations, to check that evaluating allocates nothing.
@@ -203,6 +204,19 @@ fn unary_functions() {
         &floats(e.run(&[-1.0], &[1, 1]).unwrap()).1,
         &[(-1.0f32).exp() - 1.0],
     );
+}
+
+#[test]
+fn tanh_is_within_2e7_everywhere() {
+    let mut worst = 0.0f64;
+    for i in -400_000..=400_000 {
+        let x = i as f32 * 5e-5;
+        worst = worst.max((Unary::Tanh.apply(x) as f64 - (x as f64).tanh()).abs());
+    }
+    assert!(worst < 2e-7, "{worst}");
+    assert_eq!(Unary::Tanh.apply(f32::INFINITY), 1.0);
+    assert_eq!(Unary::Tanh.apply(f32::NEG_INFINITY), -1.0);
+    assert!(Unary::Tanh.apply(f32::NAN).is_nan());
 }
 
 #[test]

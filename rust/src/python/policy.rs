@@ -9,8 +9,10 @@ use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use numpy::ndarray::{ArrayViewD, IxDyn};
+use numpy::npyffi::PY_ARRAY_API;
 use numpy::{
-    AllowTypeChange, PyArrayLikeDyn, PyReadonlyArrayDyn, PyUntypedArrayMethods, ToPyArray,
+    AllowTypeChange, Element, PyArrayDescrMethods, PyArrayDyn, PyArrayLikeDyn, PyArrayMethods,
+    PyReadonlyArrayDyn, PyUntypedArrayMethods, ToPyArray,
 };
 use pyo3::exceptions::{PyIndexError, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
@@ -146,12 +148,9 @@ impl NativePolicy {
     fn act<'py>(
         &mut self,
         py: Python<'py>,
-        obs: PyArrayLikeDyn<'py, f32, AllowTypeChange>,
+        obs: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        self.shape.clear();
-        self.shape.push(1);
-        self.shape.extend_from_slice(obs.shape());
-        let out = self.evaluate(py, &obs)?;
+        let out = self.evaluate(py, obs, true)?;
         let Some((_, rest)) = out.shape.split_first() else {
             return Err(PyIndexError::new_err(
                 "the action output is a scalar: it has no batch axis to take one action from",
@@ -165,28 +164,45 @@ impl NativePolicy {
     fn act_batch<'py>(
         &mut self,
         py: Python<'py>,
-        obs: PyArrayLikeDyn<'py, f32, AllowTypeChange>,
+        obs: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        self.shape.clear();
-        self.shape.extend_from_slice(obs.shape());
-        let out = self.evaluate(py, &obs)?;
+        let out = self.evaluate(py, obs, false)?;
         let len = out.shape.iter().product();
         to_numpy(py, out.shape, out.data, out.dtype, len)
     }
 }
 
 impl NativePolicy {
-    /// Run on `obs` with the batch shape in `self.shape`.
+    /// Run on `obs` (a batch, or with `one` a single observation made a batch of
+    /// one). A C-contiguous float32 array is read in place; anything else is
+    /// converted by NumPy first.
     fn evaluate(
         &mut self,
         py: Python<'_>,
-        obs: &PyReadonlyArrayDyn<'_, f32>,
+        obs: &Bound<'_, PyAny>,
+        one: bool,
     ) -> PyResult<Output<'_>> {
-        let values = match obs.as_slice() {
+        let converted;
+        let array: &Bound<'_, PyArrayDyn<f32>> = match obs.cast::<PyArrayDyn<f32>>() {
+            Ok(array) => array,
+            Err(_) => {
+                converted = obs.extract::<PyArrayLikeDyn<'_, f32, AllowTypeChange>>()?;
+                &converted
+            }
+        };
+        self.shape.clear();
+        if one {
+            self.shape.push(1);
+        }
+        self.shape.extend_from_slice(array.shape());
+        // SAFETY: the GIL is held and no Python code runs while `values` is alive:
+        // the evaluator copies the observations into its own input buffer before
+        // anything else, so nothing can write to the array while it is read.
+        let values = match unsafe { array.as_slice() } {
             Ok(values) => values,
             Err(_) => {
                 self.scratch.clear();
-                self.scratch.extend(obs.as_array().iter());
+                self.scratch.extend(unsafe { array.as_array() }.iter());
                 &self.scratch
             }
         };
@@ -215,8 +231,8 @@ impl NativePolicy {
     }
 }
 
-/// The first `len` values of `data` as a NumPy array of `shape` (a NumPy scalar
-/// when `shape` is empty, as indexing TensorFlow's output gives).
+/// The first `len` values of `data` as a NumPy array of `shape`, or a NumPy scalar
+/// when `shape` is empty (as indexing TensorFlow's output gives).
 fn to_numpy<'py>(
     py: Python<'py>,
     shape: &[usize],
@@ -224,29 +240,43 @@ fn to_numpy<'py>(
     dtype: DType,
     len: usize,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let array = match data {
-        OutputData::F32(v) => array(py, shape, &v[..len])?,
+    match data {
+        OutputData::F32(v) => array(py, shape, &v[..len]),
         OutputData::I64(v) if dtype == DType::I32 => {
             let narrow: Vec<i32> = v[..len].iter().map(|&x| x as i32).collect();
-            array(py, shape, &narrow)?
+            array(py, shape, &narrow)
         }
-        OutputData::I64(v) => array(py, shape, &v[..len])?,
-    };
-    if shape.is_empty() {
-        array.get_item(())
-    } else {
-        Ok(array)
+        OutputData::I64(v) => array(py, shape, &v[..len]),
     }
 }
 
-fn array<'py, T: numpy::Element + Copy>(
+fn array<'py, T: Element + Copy>(
     py: Python<'py>,
     shape: &[usize],
     data: &[T],
 ) -> PyResult<Bound<'py, PyAny>> {
+    if shape.is_empty() {
+        return scalar(py, data[0]);
+    }
     let view = ArrayViewD::from_shape(IxDyn(shape), data)
         .map_err(|err| PyRuntimeError::new_err(format!("internal shape error: {err}")))?;
     Ok(view.to_pyarray(py).into_any())
+}
+
+/// A NumPy scalar (`np.int64`, `np.float32`, ...) holding `value`.
+fn scalar<T: Element + Copy>(py: Python<'_>, mut value: T) -> PyResult<Bound<'_, PyAny>> {
+    let descr = numpy::dtype::<T>(py);
+    // SAFETY: PyArray_Scalar copies the value out of `value` (a plain number of the
+    // dtype's type, so no base object is needed) and does not steal `descr`.
+    unsafe {
+        let ptr = PY_ARRAY_API.PyArray_Scalar(
+            py,
+            (&mut value as *mut T).cast(),
+            descr.as_dtype_ptr(),
+            std::ptr::null_mut(),
+        );
+        Bound::from_owned_ptr_or_err(py, ptr)
+    }
 }
 
 /// Run `f`, turning a panic into [`PolicyError::Internal`].
