@@ -176,8 +176,10 @@ def test_seeded_sampling_repeats(loaded, name):
 def test_observation_types_and_shapes(loaded):
     _, _, graph = loaded[("gaussian-tanh", "resource")]
     policy = NativePolicy(graph, "mu")
+    assert policy.obs_shape == (3,) and policy.action_key == "mu"
     obs = observations(4, 3)
     want = policy.act(obs[0])
+    np.testing.assert_array_equal(policy(obs[0]), want)  # get_action(obs)
     np.testing.assert_array_equal(policy.act(obs[0].astype(np.float64)), want)
     np.testing.assert_array_equal(policy.act(list(map(float, obs[0]))), want)
     wide = np.zeros((4, 6), np.float32)

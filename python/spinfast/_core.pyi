@@ -65,8 +65,8 @@ def native_ops() -> list[str]:
 class NativePolicy:
     """One action output of a policy graph, compiled into Rust kernels.
 
-    Built by :class:`spinfast.native_policy.NativePolicy` from a
-    :class:`spinfast.policy_graph.PolicyGraph`. For each observation shape a plan
+    Subclassed by :class:`spinfast.native_policy.NativePolicy`, which builds it
+    from a :class:`spinfast.policy_graph.PolicyGraph`. For each observation shape a plan
     (shapes, buffers, folded constants) is laid out on first use and kept (up to 8);
     calls then allocate nothing in the evaluator. The GIL is held while it runs.
 
@@ -99,6 +99,8 @@ class NativePolicy:
         Raises:
             ValueError: ``obs`` does not fit the placeholder's shape.
         """
+    def __call__(self, obs: npt.ArrayLike) -> Any:
+        """The same as :meth:`act`."""
     def act_batch(self, obs: npt.ArrayLike) -> npt.NDArray[Any]:
         """``(N, *obs_shape)`` observations in, the N actions out.
 

@@ -11,9 +11,6 @@ from __future__ import annotations
 
 import secrets
 
-import numpy as np
-import numpy.typing as npt
-
 from spinfast import _core
 from spinfast.policy_graph import PolicyGraph
 
@@ -36,14 +33,23 @@ def _seed64(seed: int | None) -> int:
     return secrets.randbits(64) if seed is None else int(seed) % 2**64
 
 
-class NativePolicy:
+class NativePolicy(_core.NativePolicy):
     """One action output of a policy graph, compiled for native evaluation.
+
+    Call it (or its ``act``) with one observation to get one action, as Spinning
+    Up's ``get_action``; ``act_batch`` takes ``(N, *obs_shape)`` observations and
+    returns N actions in one call. Both run in Rust with no Python frame per call.
 
     Arguments:
         graph: the policy's subgraph, from ``extract_policy_graph``.
         output: which output to act with: ``"pi"`` (sampled) or ``"mu"`` (SAC's mean).
         seed: seeds the sampling of stochastic policies (the same seed gives the same
             actions); None for a random seed.
+
+    Attributes:
+        action_key: ``output``.
+        obs_shape: the observation shape (``x`` without its batch axis; None for a
+            dimension the graph leaves open), or None when the graph does not say.
 
     Raises:
         NativePolicyError: the graph holds ops without a native kernel (all named),
@@ -63,37 +69,34 @@ class NativePolicy:
         ...     GraphNode("mu", "Tanh", (("y", 0),), {}),
         ... ))
         >>> policy = NativePolicy(graph, "mu")
-        >>> policy.act(np.array([0.5, 0.25], dtype=np.float32)).round(6)  # one obs, one action
+        >>> policy(np.array([0.5, 0.25], dtype=np.float32)).round(6)  # one obs, one action
         array([0.244919], dtype=float32)
         >>> policy.act_batch(np.zeros((3, 2), dtype=np.float32)).shape
         (3, 1)
+        >>> policy.obs_shape
+        (2,)
     """
 
-    def __init__(self, graph: PolicyGraph, output: str = "pi", seed: int | None = None) -> None:
+    def __new__(cls, graph: PolicyGraph, output: str = "pi", seed: int | None = None):
         if output not in graph.outputs:
             have = list(graph.outputs)
             raise KeyError(f"the policy graph has no output {output!r} (it has {have})")
-        self.graph = graph
-        self.output = output
-        self._core = _core.NativePolicy(
-            graph.core_nodes(), graph.input, graph.outputs[output], _seed64(seed)
+        return super().__new__(
+            cls, graph.core_nodes(), graph.input, graph.outputs[output], _seed64(seed)
         )
-        #: One observation in, one action out (Spinning Up's ``get_action``). Bound
-        #: straight to the Rust method: no Python frame per step.
-        self.act = self._core.act
-        #: ``(N, *obs_shape)`` observations in, N actions out, in one call.
-        self.act_batch = self._core.act_batch
-        declared = self._core.input_shape
-        if declared is not None and len(declared) > 0 and None not in declared[1:]:
+
+    def __init__(self, graph: PolicyGraph, output: str = "pi", seed: int | None = None) -> None:
+        self.graph = graph
+        self.action_key = output
+        declared = self.input_shape
+        self.obs_shape = None if declared is None else tuple(declared[1:])
+        if self.obs_shape is not None and None not in self.obs_shape:
             # Lay out the batch-of-one plan now: a graph that cannot run fails at load.
-            self._core.prepare([1, *declared[1:]])
+            self.prepare([1, *self.obs_shape])
 
     def seed(self, seed: int | None) -> None:
         """Restart the sampling: the same seed gives the same actions again."""
-        self._core.seed(_seed64(seed))
-
-    def __call__(self, obs: npt.ArrayLike) -> np.ndarray:
-        return self.act(obs)
+        super().seed(_seed64(seed))
 
     def __repr__(self) -> str:
-        return f"NativePolicy(output={self.output!r}, ops={sorted(self.graph.op_types)})"
+        return f"NativePolicy(action_key={self.action_key!r}, ops={sorted(self.graph.op_types)})"

@@ -90,9 +90,10 @@ fn node_from_python((name, op, inputs, attrs, value): PyNode<'_>) -> Node {
 
 /// A policy output compiled for native evaluation.
 ///
-/// `act(obs)` takes one observation and returns one action (as Spinning Up's
-/// `get_action` does); `act_batch(obs)` takes `(N, *obs_shape)` and returns N.
-#[pyclass(module = "spinfast._core")]
+/// `act(obs)` (or calling it) takes one observation and returns one action, as
+/// Spinning Up's `get_action` does; `act_batch(obs)` takes `(N, *obs_shape)` and
+/// returns N. `spinfast.native_policy.NativePolicy` subclasses it.
+#[pyclass(module = "spinfast._core", subclass)]
 pub struct NativePolicy {
     evaluator: Evaluator,
     /// Reused for each call's batch shape and for non-contiguous observations.
@@ -158,6 +159,15 @@ impl NativePolicy {
         };
         let row: usize = rest.iter().product();
         to_numpy(py, rest, out.data, out.dtype, row)
+    }
+
+    /// `policy(obs)` is `policy.act(obs)`, with no Python frame in between.
+    fn __call__<'py>(
+        &mut self,
+        py: Python<'py>,
+        obs: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.act(py, obs)
     }
 
     /// Actions for a batch of observations, `(N, *obs_shape)`.
