@@ -9,11 +9,12 @@ Read learning curves::
     runs.to_pandas()                       # the long table Spinning Up's plotter uses
 """
 
-from spinfast.errors import ProgressParseError
+from spinfast.errors import EnvironmentNotFound, ProgressParseError
 from spinfast.progress import Progress, read_progress
 from spinfast.runs import Run, Runs, load_runs
 
 __all__ = [
+    "EnvironmentNotFound",
     "Progress",
     "ProgressParseError",
     "Run",

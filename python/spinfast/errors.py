@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["ProgressParseError"]
+__all__ = ["EnvironmentMismatch", "EnvironmentNotFound", "ProgressParseError", "SnapshotError"]
 
 
 class ProgressParseError(ValueError):
@@ -32,3 +32,66 @@ class ProgressParseError(ValueError):
 
     def __reduce__(self):  # keep the attributes through pickling (multiprocessing)
         return (type(self), (self.reason, self.path, self.line))
+
+
+class SnapshotError(ValueError):
+    """A saved agent that cannot be found or loaded: a missing or incomplete snapshot.
+
+    Attributes:
+        path: the output folder, snapshot folder or file the problem is about.
+        reason: what is wrong, without the path.
+
+    Example:
+        >>> from spinfast.errors import SnapshotError
+        >>> str(SnapshotError("has no saved_model.pb", "data/ppo_s0/simple_save"))
+        'data/ppo_s0/simple_save: has no saved_model.pb'
+    """
+
+    def __init__(self, reason: str, path: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.reason = reason
+        self.path = path
+
+    def __reduce__(self):
+        return (type(self), (self.reason, self.path))
+
+
+class EnvironmentNotFound(AssertionError):
+    """The environment a saved agent ran in cannot be restored, so the agent cannot run.
+
+    A subclass of ``AssertionError``, because that is what Spinning Up's
+    ``run_policy`` raised here: old ``except AssertionError`` code still catches it.
+    The message starts with Spinning Up's ``Environment not found!``, says why,
+    and ends with the fix.
+
+    Attributes:
+        cause: why the environment is not there, without the fix.
+
+    Example:
+        >>> from spinfast.errors import EnvironmentNotFound
+        >>> err = EnvironmentNotFound("run/vars.pkl does not exist", fix="Use --env ID.")
+        >>> str(err)
+        'Environment not found! run/vars.pkl does not exist. Use --env ID.'
+        >>> isinstance(err, AssertionError)
+        True
+    """
+
+    def __init__(self, cause: str, fix: str) -> None:
+        super().__init__(f"Environment not found! {cause}. {fix}")
+        self.cause = cause
+        self.fix = fix
+
+    def __reduce__(self):
+        return (type(self), (self.cause, self.fix))
+
+
+class EnvironmentMismatch(ValueError):
+    """An environment an agent cannot run in: its ``reset``/``step`` are neither
+    Gymnasium's nor old gym's, it cannot be seeded when a seed is asked for, or
+    its observations are not the shape the agent takes.
+
+    Example:
+        >>> from spinfast.errors import EnvironmentMismatch
+        >>> isinstance(EnvironmentMismatch("MyEnv.step returned 3 values"), ValueError)
+        True
+    """
