@@ -7,13 +7,22 @@ Read learning curves::
     p["AverageEpRet"]                      # numpy float64 array
     runs = spinfast.load_runs("data/ppo")  # every run below, in parallel
     runs.to_pandas()                       # the long table Spinning Up's plotter uses
+
+Write them from your own training code, as Spinning Up does::
+
+    logger = spinfast.EpochLogger(output_dir="data/ppo/ppo_s0", exp_name="ppo")
 """
 
-from spinfast.errors import ProgressParseError
+from spinfast.errors import OutputExistsError, ProgressColumnsError, ProgressParseError
+from spinfast.logx import EpochLogger, Logger
 from spinfast.progress import Progress, read_progress
 from spinfast.runs import Run, Runs, load_runs
 
 __all__ = [
+    "EpochLogger",
+    "Logger",
+    "OutputExistsError",
+    "ProgressColumnsError",
     "Progress",
     "ProgressParseError",
     "Run",
