@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-__all__ = ["EnvironmentMismatch", "EnvironmentNotFound", "ProgressParseError", "SnapshotError"]
+__all__ = [
+    "EnvironmentMismatch",
+    "EnvironmentNotFound",
+    "OutputExistsError",
+    "ProgressColumnsError",
+    "ProgressParseError",
+    "SnapshotError",
+]
 
 
 class ProgressParseError(ValueError):
@@ -95,3 +102,59 @@ class EnvironmentMismatch(ValueError):
         >>> isinstance(EnvironmentMismatch("MyEnv.step returned 3 values"), ValueError)
         True
     """
+
+
+class OutputExistsError(FileExistsError):
+    """A logger was asked to write a progress file that already holds a run.
+
+    Spinning Up's Logger silently overwrote it; spinfast's refuses before
+    writing anything, unless told to append with ``resume=True``.
+
+    Attributes:
+        path: the existing file.
+
+    Example:
+        >>> from spinfast.errors import OutputExistsError
+        >>> err = OutputExistsError("data/ppo/ppo_s0/progress.txt")
+        >>> str(err).split(":")[0]
+        'data/ppo/ppo_s0/progress.txt'
+        >>> isinstance(err, FileExistsError)
+        True
+    """
+
+    def __init__(self, path: str) -> None:
+        super().__init__(
+            f"{path}: already holds a run; pass resume=True to append to it, "
+            "or log to another output_dir"
+        )
+        self.path = path
+
+    def __reduce__(self):
+        return (type(self), (self.path,))
+
+
+class ProgressColumnsError(ValueError):
+    """Rows about to be appended to a progress file whose header has other columns.
+
+    Attributes:
+        path: the progress file.
+        missing: columns of the file that the new rows lack.
+        extra: columns of the new rows that the file lacks.
+
+    Example:
+        >>> from spinfast.errors import ProgressColumnsError
+        >>> err = ProgressColumnsError("run/progress.txt", ["Epoch"], ["Time"])
+        >>> str(err).split(": ")[1]
+        "cannot append rows with other columns (missing ['Epoch'], extra ['Time'])"
+    """
+
+    def __init__(self, path: str, missing: list[str], extra: list[str]) -> None:
+        super().__init__(
+            f"{path}: cannot append rows with other columns (missing {missing}, extra {extra})"
+        )
+        self.path = path
+        self.missing = missing
+        self.extra = extra
+
+    def __reduce__(self):
+        return (type(self), (self.path, self.missing, self.extra))
