@@ -113,7 +113,8 @@ def make_env(env_id: str, render: bool = False) -> Any:
     import gymnasium
 
     try:
-        return gymnasium.make(env_id, render_mode="human" if render else None)
+        # render_mode only when rendering: an env whose __init__ takes none still works
+        return gymnasium.make(env_id, **({"render_mode": "human"} if render else {}))
     except (gymnasium.error.Error, ImportError) as err:
         raise EnvironmentNotFound(
             f"--env {env_id}: {err}",

@@ -84,7 +84,8 @@ class EnvironmentNotFound(AssertionError):
     """
 
     def __init__(self, cause: str, fix: str) -> None:
-        super().__init__(f"Environment not found! {cause}. {fix}")
+        end = "" if cause.endswith((".", "?", "!")) else "."
+        super().__init__(f"Environment not found! {cause}{end} {fix}")
         self.cause = cause
         self.fix = fix
 

@@ -320,12 +320,14 @@ def main(argv: list[str] | None = None) -> int:
 
 def _test_policy(args: argparse.Namespace) -> dict[str, Any]:
     snapshot = find_snapshot(args.fpath, "last" if args.itr == -1 else args.itr)
+    out = args.out or _new_output_dir(args.fpath)
+    if osp.isfile(osp.join(out, "progress.txt")):
+        raise FileExistsError(f"--out {out} already holds a progress.txt: give another folder")
     render = not args.norender
-    # the env first: a run that cannot have one fails before TF is even imported
+    # the env before the agent: a run that cannot have one fails before TF is imported
     env = make_env(args.env, render) if args.env else restore_env(snapshot)
     get_action = _get_action(snapshot, args.deterministic, args.seed)
     _check_obs_shape(env, getattr(get_action, "obs_shape", None))
-    out = args.out or _new_output_dir(args.fpath)
     result = run_policy(env, get_action, args.len, args.episodes, render, args.seed, output_dir=out)
     return {
         "snapshot": snapshot.path,
