@@ -313,6 +313,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except Exception as err:
+        gym_error = sys.modules.get("gymnasium.error")
+        if gym_error is None or not isinstance(err, gym_error.DependencyNotInstalled):
+            raise
+        print(f"error: {err}; or do not render: -nr", file=sys.stderr)
+        return 1
     if args.json:
         print(json.dumps(report, indent=2), file=stdout)
     return 0
