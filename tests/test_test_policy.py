@@ -569,3 +569,25 @@ def test_restore_tf_graph_reports_a_bad_snapshot(tmp_path):
     sess = tf.compat.v1.Session(graph=tf.Graph())
     with pytest.raises(SnapshotError, match="cannot be loaded as a TF SavedModel"):
         restore_tf_graph(sess, tmp_path / "simple_save")
+
+
+def test_runs_an_agent_saved_by_spinfast_logx(capsys, tmp_path):
+    """The writer (spinfast.logx, as a training loop uses it) and this reader agree."""
+    from spinfast.logx import EpochLogger
+
+    build = sa.gaussian_agent(with_mu=True)
+    with tf.Graph().as_default() as graph:
+        inputs, outputs, variables = build()
+        sess = tf.compat.v1.Session(graph=graph)
+        sess.run(tf.compat.v1.global_variables_initializer())
+        logger = EpochLogger(output_dir=str(tmp_path / "run"))
+        logger.setup_tf_saver(sess, inputs, outputs)
+        for epoch, bias in ((0, 0.5), (5, 1.5)):
+            variables["bias"].load(np.array([bias], np.float32), sess)
+            logger.save_state({"env": sa.LineEnv()}, epoch)
+        logger.close()
+    for itr, bias in ((0, 0.5), (-1, 1.5)):
+        code, out, err = cli(capsys, tmp_path / "run", "-i", itr, "-n", 2, "-nr", "-d",
+                             "--out", tmp_path / f"t{itr}")  # fmt: skip
+        assert code == 0, err
+        assert episodes_of(out) == [(k, sa.line_return(bias), 5) for k in range(2)]
