@@ -227,6 +227,24 @@ def test_legend_names_each_logdir_found(tmp_path: Path) -> None:
     assert figure.axes[0].get_legend().get_title().get_text() == ""
 
 
+def test_a_long_legend_goes_beside_the_curves(tmp_path: Path) -> None:
+    make_sweep(tmp_path)
+    [few] = make_plots([tmp_path / "exp-"])  # 3 entries: over the axes, as in Spinning Up
+    [many] = make_plots([tmp_path / "exp-"], count=True)  # 9 entries: beside them
+    for figure in (few, many):
+        figure.canvas.draw()
+    boxes = {
+        name: (f.axes[0].get_window_extent(), f.axes[0].get_legend().get_window_extent())
+        for name, f in (("few", few), ("many", many))
+    }
+    axes, legend = boxes["few"]
+    assert axes.x0 <= legend.x0 and legend.x1 <= axes.x1
+    axes, legend = boxes["many"]
+    assert legend.x0 >= axes.x1 and legend.x1 <= many.bbox.x1
+    assert many.get_figwidth() > few.get_figwidth()
+    assert all(f.axes[0].get_legend().get_draggable() for f in (few, many))
+
+
 def test_select_and_exclude(tmp_path: Path) -> None:
     make_sweep(tmp_path)
     [figure] = make_plots([tmp_path / "exp-"], select=["exp-"], exclude=["vpg"])
@@ -322,12 +340,18 @@ def test_runs_lacking_the_xaxis_are_left_out_with_a_note(tmp_path: Path) -> None
     sweep = make_sweep(tmp_path)
     lone = write_run(
         tmp_path / "exp-td3" / "exp-td3_s0",
-        {"Epoch": [0, 1], "AverageEpRet": [1, 2]},
+        {"Epoch": [0, 1], "AverageEpRet": [1, 2], "LossQ": [3, 4]},
         {"exp_name": "exp-td3"},
     )
     with pytest.warns(PlotNote, match=f"without a 'TotalEnvInteracts' column.*{lone.parent}"):
         [figure] = make_plots([tmp_path / "exp-"])
     assert_curves_match(figure, expected_curves(sweep, "Performance"))
+    # LossQ is only in the run without an x: nothing to draw
+    with pytest.warns(PlotNote), pytest.raises(PlotError, match="no run has both 'Total"):
+        make_plots([tmp_path / "exp-"], values=["LossQ"])
+    with pytest.warns(PlotNote, match="9 run.*without a 'LossQ' column"):
+        [figure] = make_plots([tmp_path / "exp-"], xaxis="Epoch", values=["LossQ"])
+    assert_curves_match(figure, expected_curves({"exp-td3": [lone]}, "LossQ", xaxis="Epoch"))
 
 
 def test_broken_files_are_named_and_the_rest_plotted(tmp_path: Path) -> None:

@@ -37,6 +37,7 @@ from spinfast.runs import Run, load_runs
 
 if TYPE_CHECKING:
     import pandas as pd
+    from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
 __all__ = ["PlotError", "PlotNote", "make_plots", "savefig_paths", "smooth_curve", "main"]
@@ -49,6 +50,8 @@ DEFAULT_VALUE = "Performance"
 DEFAULT_SAVEFIG = "curves.png"
 #: Above this largest x, the x tick labels are in scientific notation (as in Spinning Up).
 SCI_XTICKS_ABOVE = 5e3
+#: Legends with more entries than this go beside the axes instead of over the curves.
+LEGEND_INSIDE_MAX = 6
 
 
 class PlotError(ValueError):
@@ -307,14 +310,35 @@ def _draw(
         sns.lineplot(
             data=data, x=xaxis, y=value, hue=condition, estimator=estimator, errorbar="sd", ax=ax
         )
-        if ax.get_legend() is not None:
-            sns.move_legend(ax, "best", title=None)
-            ax.get_legend().set_draggable(True)
+        _place_legend(figure, ax)
         xs = data[xaxis].to_numpy()
         if np.isfinite(xs).any() and np.nanmax(xs) > SCI_XTICKS_ABOVE:
             ax.ticklabel_format(style="sci", axis="x", scilimits=(0, 0))
         figure.tight_layout(pad=0.5)
     return figure
+
+
+def _place_legend(figure: Figure, ax: Axes) -> None:
+    """Spinning Up's legend (``loc='best'``, no title, draggable), or beside the curves.
+
+    With more than :data:`LEGEND_INSIDE_MAX` entries (e.g. ``--count`` on a sweep)
+    it would hide the curves: it goes to the right, in a smaller font, and the
+    figure is widened by its width so the axes keep their size.
+    """
+    import seaborn as sns
+
+    legend = ax.get_legend()
+    if legend is None:
+        return
+    if len(legend.get_texts()) <= LEGEND_INSIDE_MAX:
+        sns.move_legend(ax, "best", title=None)
+    else:
+        sns.move_legend(
+            ax, "upper left", bbox_to_anchor=(1.01, 1), title=None, fontsize="small", frameon=False
+        )
+        extent = ax.get_legend().get_window_extent(figure.canvas.get_renderer())
+        figure.set_figwidth(figure.get_figwidth() + extent.width / figure.dpi)
+    ax.get_legend().set_draggable(True)
 
 
 def _no_window_reason() -> str | None:
