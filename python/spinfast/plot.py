@@ -371,7 +371,7 @@ def main(argv: list[str] | None = None) -> int:
         "-y",
         default=[DEFAULT_VALUE],
         nargs="*",
-        help="y column(s), one figure each (%(default)s: AverageTestEpRet, else AverageEpRet)",
+        help="y column(s), one figure each (Performance: AverageTestEpRet, else AverageEpRet)",
     )
     parser.add_argument("--count", action="store_true", help="one line per run, not per logdir")
     parser.add_argument("--smooth", "-s", type=int, default=1, help="smoothing window (epochs)")
