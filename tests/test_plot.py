@@ -10,12 +10,9 @@ that no longer exists in seaborn, and compares with the table it would have draw
 
 from __future__ import annotations
 
-import json
 import os
-import shutil
 import subprocess
 import sys
-import types
 from pathlib import Path
 
 import numpy as np
@@ -32,13 +29,12 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import seaborn as sns  # noqa: E402
 from matplotlib.colors import to_rgb  # noqa: E402
+
+from conftest import write_run  # noqa: E402
 from spinfast import run as spinfast_run  # noqa: E402
 from spinfast.plot import PlotError, PlotNote, main, make_plots, smooth_curve  # noqa: E402
+from spinup_reference import spinup_plot_module  # noqa: E402
 
-CORPUS = Path(__file__).resolve().parents[1] / ".." / "shared" / "corpus"
-if not CORPUS.is_dir():
-    CORPUS = Path("/work/shared/corpus")
-SPINUP_MIRROR = Path("/work/.mirror/openai+spinningup/repo")
 EXPERIMENTS = ("exp-ppo", "exp-sac", "exp-vpg")
 SEEDS = (0, 10, 20)
 
@@ -52,12 +48,12 @@ def _close_figures():
 # ---------------------------------------------------------------- generated sweeps
 
 
-def write_run(folder: Path, columns: dict[str, np.ndarray], config: dict | None) -> Path:
-    folder.mkdir(parents=True)
-    pd.DataFrame(columns).to_csv(folder / "progress.txt", sep="\t", index=False)
-    if config is not None:
-        (folder / "config.json").write_text(json.dumps(config))
-    return folder / "progress.txt"
+def write_table(folder: Path, columns: dict, config: dict | None) -> Path:
+    """A run folder whose progress.txt holds ``columns``; returns the progress.txt path."""
+    return (
+        write_run(folder, pd.DataFrame(columns).to_csv(sep="\t", index=False), config)
+        / "progress.txt"
+    )
 
 
 def make_sweep(
@@ -90,7 +86,7 @@ def make_sweep(
                 columns["LossV"] = rng.uniform(0, 1, epochs).round(4)
             columns["TotalEnvInteracts"] = steps * (np.arange(epochs) + 1)
             config = {"exp_name": exp, "seed": s}
-            path = write_run(root / exp / f"{exp}_s{s}", columns, config)
+            path = write_table(root / exp / f"{exp}_s{s}", columns, config)
             sweep.setdefault(exp, []).append(path)
     return sweep
 
@@ -275,20 +271,6 @@ def test_smooth_curve_is_spinning_ups_window_mean() -> None:
                 np.testing.assert_allclose(smooth_curve(y, window), spinup, rtol=1e-12)
 
 
-def _spinning_up_plot_module() -> types.ModuleType:
-    if shutil.which("git") is None or not SPINUP_MIRROR.is_dir():
-        pytest.skip(f"Spinning Up's source is not mirrored at {SPINUP_MIRROR} (CI has no mirror)")
-    source = subprocess.run(
-        ["git", "-C", str(SPINUP_MIRROR), "show", "HEAD:spinup/utils/plot.py"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    module = types.ModuleType("spinup_plot")
-    exec(compile(source, "spinup/utils/plot.py", "exec"), module.__dict__)
-    return module
-
-
 @pytest.mark.parametrize(
     ("count", "smooth", "est"), [(False, 1, "mean"), (False, 5, "max"), (True, 4, "mean")]
 )
@@ -296,7 +278,7 @@ def test_same_table_as_spinning_ups_plotter(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, count: bool, smooth: int, est: str
 ) -> None:
     """Spinning Up's make_plots, run up to sns.tsplot (gone from seaborn), gives the oracle."""
-    spinup = _spinning_up_plot_module()
+    spinup = spinup_plot_module()
     make_sweep(tmp_path, ragged=False)
     logdirs = [str(tmp_path / "exp-")]
     calls = []
@@ -338,7 +320,7 @@ def test_runs_lacking_the_value_are_left_out_with_a_note(tmp_path: Path) -> None
 
 def test_runs_lacking_the_xaxis_are_left_out_with_a_note(tmp_path: Path) -> None:
     sweep = make_sweep(tmp_path)
-    lone = write_run(
+    lone = write_table(
         tmp_path / "exp-td3" / "exp-td3_s0",
         {"Epoch": [0, 1], "AverageEpRet": [1, 2], "LossQ": [3, 4]},
         {"exp_name": "exp-td3"},
@@ -521,15 +503,9 @@ def test_cli_show_without_a_display_says_so(tmp_path: Path) -> None:
 # ---------------------------------------------------------------- real outputs
 
 
-def _needs_corpus() -> None:
-    if not CORPUS.is_dir():
-        pytest.skip(f"the corpus of real Spinning Up outputs is not at {CORPUS}")
-
-
-def test_corpus_sweep_mean_over_seeds() -> None:
+def test_corpus_sweep_mean_over_seeds(corpus: Path) -> None:
     """exp0: 4 seeds of different lengths and steps per epoch, one cut by a crash (NUL tail)."""
-    _needs_corpus()
-    exp0 = CORPUS / "feloundou__safe-experts" / "data" / "old" / "exp0"
+    exp0 = corpus / "feloundou__safe-experts" / "data" / "old" / "exp0"
     paths = sorted(exp0.glob("*/progress.txt"))
     assert len(paths) == 4
     frames = []
@@ -545,19 +521,18 @@ def test_corpus_sweep_mean_over_seeds() -> None:
     assert_curves_match(figure, expected)
 
 
-def test_corpus_whole_plots_every_readable_run(tmp_path: Path) -> None:
-    _needs_corpus()
+def test_corpus_whole_plots_every_readable_run(corpus: Path, tmp_path: Path) -> None:
     with pytest.warns(PlotNote) as notes:
         [figure] = make_plots(
-            [str(CORPUS) + os.sep], xaxis="Epoch", smooth=5, savefig=tmp_path / "corpus.png"
+            [str(corpus) + os.sep], xaxis="Epoch", smooth=5, savefig=tmp_path / "corpus.png"
         )
     messages = [str(n.message) for n in notes if n.category is PlotNote]
-    empties = [p for p in CORPUS.rglob("progress.txt") if p.stat().st_size == 0]
+    empties = [p for p in corpus.rglob("progress.txt") if p.stat().st_size == 0]
     assert empties and all(any(f"skipping {p}:" in m for m in messages) for p in empties)
     # runs with neither AverageTestEpRet nor AverageEpRet are left out, by name
     lacking = [
         p.parent
-        for p in CORPUS.rglob("progress.txt")
+        for p in corpus.rglob("progress.txt")
         if p.stat().st_size
         and not {"AverageTestEpRet", "AverageEpRet"} & set(p.read_text().split("\n")[0].split("\t"))
     ]
