@@ -12,8 +12,9 @@ From the shell::
 From Python, the seed page's recipe as written::
 
     from spinfast.test_policy import load_policy, run_policy
-    env, get_action = load_policy("data/ppo/ppo_s0")      # env is None if not restorable
-    env = env or gymnasium.make("CartPole-v1")
+    env, get_action = load_policy("data/ppo/ppo_s0")
+    if env is None:  # it could not be restored; a warning said why
+        env = gymnasium.make("CartPole-v1")
     run_policy(env, get_action, num_episodes=10, render=False, seed=0)
 
 ``vars.pkl`` is a pickle: loading it (``load_policy``, or ``test_policy`` without
