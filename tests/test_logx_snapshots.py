@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from spinfast import logx
 from spinningup_source import load_spinup
 

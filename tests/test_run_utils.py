@@ -7,6 +7,7 @@ import os
 import time
 
 import pytest
+
 from spinfast import run_utils, user_config
 from spinningup_source import load_spinup
 

@@ -20,6 +20,7 @@ tf = pytest.importorskip("tensorflow", reason="the tf extra is not installed: pi
 
 import joblib  # noqa: E402
 import pandas as pd  # noqa: E402
+
 import saved_agents as sa  # noqa: E402
 import spinfast  # noqa: E402
 from spinfast.errors import EnvironmentNotFound, SnapshotError  # noqa: E402

@@ -106,16 +106,8 @@ def load_policy(
     return env, get_action
 
 
-def load_policy_and_env(
-    fpath: str | os.PathLike[str],
-    itr: int | Literal["last"] = "last",
-    deterministic: bool = False,
-    *,
-    seed: int | None = None,
-) -> tuple[Any, Callable[[Any], Any]]:
-    """The later Spinning Up releases' name for :func:`load_policy` (same arguments,
-    same result)."""
-    return load_policy(fpath, itr, deterministic, seed=seed)
+#: The later Spinning Up releases' name for :func:`load_policy` (same arguments, same result).
+load_policy_and_env = load_policy
 
 
 def _get_action(snapshot: Snapshot, deterministic: bool, seed: int | None) -> Any:
@@ -293,8 +285,9 @@ def _at_least(low: int) -> Callable[[str], int]:
 
 def main(argv: list[str] | None = None) -> int:
     """``spinfast test_policy DIR [options]``; returns the exit code."""
-    parser = _parser()
-    args = parser.parse_args(argv)
+    args = _parser().parse_args(argv)
+    # TF's C++ start-up notes (CPU features, MLIR) are noise here; warnings still show
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
     stdout = sys.stdout
     try:
         # with --json, stdout is the JSON alone: everything else goes to stderr
