@@ -8,6 +8,7 @@ against pandas.
 
 from __future__ import annotations
 
+import doctest
 import json
 import os
 from pathlib import Path
@@ -15,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from spinfast import logx
+from spinfast import errors, logx, run_utils, serialization, user_config
 from spinfast.errors import OutputExistsError, ProgressColumnsError
 from spinningup_source import load_spinup
 
@@ -296,3 +297,22 @@ def test_statistics_match_spinning_ups_mpi_statistics(spinup_logx):
         ours = logx.statistics_scalar(x, with_min_and_max=True)
         assert [str(v) for v in ours] == [str(v) for v in theirs]
         assert [type(v) for v in ours] == [type(v) for v in theirs]
+
+
+def test_files_get_the_usual_permissions(tmp_path, capsys):
+    pytest.importorskip("joblib", reason="save_state needs the tf extra's joblib")
+    out = tmp_path / "run"
+    logger = logx.Logger(output_dir=str(out))
+    logger.save_config({"seed": 0})
+    logger.save_state({"env": None})
+    logger.close()
+    (tmp_path / "plain").write_text("")  # a file made the ordinary way
+    usual = (tmp_path / "plain").stat().st_mode
+    for name in ("progress.txt", "config.json", "vars.pkl"):
+        assert (out / name).stat().st_mode == usual, name
+
+
+@pytest.mark.parametrize("module", [logx, serialization, run_utils, user_config, errors])
+def test_docstring_examples_run(module, capsys):
+    failures, tried = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+    assert tried > 0 and failures == 0

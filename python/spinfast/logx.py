@@ -46,6 +46,7 @@ import os.path as osp
 import shutil
 import tempfile
 import time
+import uuid
 from collections.abc import Mapping
 from typing import Any, TextIO
 
@@ -105,14 +106,18 @@ def statistics_scalar(x: Any, with_min_and_max: bool = False) -> tuple[np.float3
 
 
 def _write_atomically(path: str, write: Any) -> None:
-    """Call ``write(tmp_path)``, then rename tmp_path to path (replacing it)."""
-    fd, tmp = tempfile.mkstemp(prefix=_TMP_PREFIX, dir=osp.dirname(path) or ".")
-    os.close(fd)
+    """Call ``write(tmp_path)``, then rename tmp_path to path (replacing it).
+
+    ``write`` creates tmp_path itself, so the file gets the usual permissions
+    (``tempfile.mkstemp`` would make it private to the user).
+    """
+    tmp = osp.join(osp.dirname(path), f"{_TMP_PREFIX}{os.getpid()}-{uuid.uuid4().hex}")
     try:
         write(tmp)
         os.replace(tmp, path)
     except BaseException:
-        os.unlink(tmp)
+        if osp.exists(tmp):
+            os.unlink(tmp)
         raise
 
 

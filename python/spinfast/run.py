@@ -12,6 +12,7 @@ import sys
 # command name -> (module holding its main(argv), one line of help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "summary": ("spinfast.summary", "one line per run: experiment, seed, epochs, performance"),
+    "example": ("spinfast.example", "copy the bundled trained CartPole agent; print its path"),
 }
 
 
