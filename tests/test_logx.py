@@ -144,6 +144,38 @@ def test_config_tuple_of_unserializable_things_becomes_a_list(spinup_logx, tmp_p
         spinup_logx.Logger(output_dir=str(tmp_path / "bug")).save_config({"a": (np.tanh,)})
 
 
+def test_known_calls_give_known_bytes(tmp_path, capsys):
+    """Hand-written expectations, for when Spinning Up's source is not at hand (CI)."""
+    out = tmp_path / "run"
+    logger = logx.EpochLogger(output_dir=str(out), exp_name="hand")
+    logger.save_config({"lr": 1e-3, "hidden_sizes": (8, 8), "activation": np.tanh, "seed": 0})
+    for epoch, returns in ((0, [1, 2, 6]), (1, [4.5])):
+        for ret in returns:
+            logger.store(EpRet=ret)
+        logger.log_tabular("Epoch", epoch)
+        # mean 3, std sqrt(14/3) = 2.16024689... -> float32 2.1602468
+        logger.log_tabular("EpRet", with_min_and_max=True)
+        logger.log_tabular("Loss", np.float32(0.1))
+        if epoch == 0:
+            logger.log_tabular("Note", "warmup")
+        logger.dump_tabular()
+    logger.close()
+    assert (out / "progress.txt").read_bytes() == (
+        b"Epoch\tAverageEpRet\tStdEpRet\tMaxEpRet\tMinEpRet\tLoss\tNote\n"
+        b"0\t3.0\t2.1602468\t6.0\t1.0\t0.1\twarmup\n"
+        b"1\t4.5\t0.0\t4.5\t4.5\t0.1\t\n"
+    )
+    assert (out / "config.json").read_bytes() == (
+        b'{\n    "activation":\t"tanh",\n    "exp_name":\t"hand",\n'
+        b'    "hidden_sizes":\t[\n        8,\n        8\n    ],\n'
+        b'    "lr":\t0.001,\n    "seed":\t0\n}'
+    )
+    table = capsys.readouterr().out.split("Saving config:")[1]
+    assert "|    AverageEpRet |               3 |\n" in table
+    assert "|        StdEpRet |            2.16 |\n" in table
+    assert "|            Note |          warmup |\n" in table
+
+
 def test_save_config_leaves_the_callers_dict_alone(tmp_path, capsys):
     config = {"seed": 1}
     logger = logx.Logger(output_dir=str(tmp_path / "run"), exp_name="e")
