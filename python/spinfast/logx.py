@@ -162,11 +162,9 @@ class Logger:
         exp_name: str | None = None,
         resume: bool = False,
     ) -> None:
-        if output_dir is None:
-            self.output_dir = _new_experiment_dir()
-        else:
-            self.output_dir = os.fspath(output_dir)
-            path = osp.join(self.output_dir, output_fname)
+        self.output_dir = _new_experiment_dir() if output_dir is None else os.fspath(output_dir)
+        path = osp.join(self.output_dir, output_fname)
+        if output_dir is not None:
             if not resume and osp.isfile(path) and osp.getsize(path) > 0:
                 raise OutputExistsError(path)
             if osp.exists(self.output_dir):
@@ -175,7 +173,6 @@ class Logger:
                 )
             else:
                 os.makedirs(self.output_dir)
-        path = osp.join(self.output_dir, output_fname)
         # the header of the rows already in the file, when resuming one
         self._resume_header = _prepare_resume(path) if resume else None
         mode = "a" if resume else "w"
