@@ -111,3 +111,15 @@ def load_spinup(
         monkeypatch.setitem(sys.modules, name, stub)
     monkeypatch.syspath_prepend(str(root))
     return importlib.import_module(module)
+
+
+def spinup_plot_module() -> types.ModuleType:
+    """A fresh copy of spinup/utils/plot.py (fresh globals: exp_idx and units at 0).
+
+    Its imports (seaborn, pandas, matplotlib) are real; ``tsplot`` is only reached
+    by ``plot_data``, which callers replace or avoid.
+    """
+    module = types.ModuleType("spinup_plot")
+    source = spinup_source("spinup/utils/plot.py")
+    exec(compile(source, "spinup/utils/plot.py", "exec"), module.__dict__)
+    return module

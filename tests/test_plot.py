@@ -33,7 +33,7 @@ from matplotlib.colors import to_rgb  # noqa: E402
 from conftest import write_run  # noqa: E402
 from spinfast import run as spinfast_run  # noqa: E402
 from spinfast.plot import PlotError, PlotNote, main, make_plots, smooth_curve  # noqa: E402
-from spinup_reference import spinup_plot_module  # noqa: E402
+from spinningup_source import spinup_plot_module  # noqa: E402
 
 EXPERIMENTS = ("exp-ppo", "exp-sac", "exp-vpg")
 SEEDS = (0, 10, 20)
