@@ -58,7 +58,10 @@ pub fn parse_table(bytes: &[u8]) -> Result<Table, ProgressError> {
     let columns = parse_header(header_no, header)?;
     let width = columns.len();
 
-    let mut builders: Vec<Vec<f64>> = vec![Vec::new(); width];
+    // Rows are parsed into `row`, then appended to `values` (row-major) once the
+    // whole line has been read, so a bad line leaves nothing half-written.
+    let mut row = vec![0.0; width];
+    let mut values: Vec<f64> = Vec::with_capacity(bytes.len() / 8);
     while let Some((line_no, line)) = lines.next() {
         if line.is_empty() {
             continue;
@@ -66,23 +69,30 @@ pub fn parse_table(bytes: &[u8]) -> Result<Table, ProgressError> {
         // A last line without its newline is a write that was interrupted: when
         // it is short or does not parse, keep the complete rows above it and say so.
         let cut_mid_write = lines.at_end() && !lines.ended_with_newline;
-        if cut_mid_write && field_count(line) < width {
-            truncated = true;
-            continue;
-        }
-        match parse_row(line_no, line, &columns, &mut builders) {
-            Ok(()) => {}
+        match parse_row(line_no, line, &columns, &mut row) {
+            Ok(found) if cut_mid_write && found < width => truncated = true,
+            Ok(_) => values.extend_from_slice(&row),
             Err(_) if cut_mid_write => truncated = true,
             Err(err) => return Err(err),
         }
     }
-    let rows = builders.first().map_or(0, Vec::len);
+    let rows = values.len() / width;
     Ok(Table {
         columns,
         rows,
-        values: builders.concat(),
+        values: to_column_major(&values, rows, width),
         truncated,
     })
+}
+
+fn to_column_major(row_major: &[f64], rows: usize, width: usize) -> Vec<f64> {
+    let mut out = vec![0.0; row_major.len()];
+    for (r, row) in row_major.chunks_exact(width).enumerate() {
+        for (c, &value) in row.iter().enumerate() {
+            out[c * rows + r] = value;
+        }
+    }
+    out
 }
 
 fn field_count(line: &[u8]) -> usize {
@@ -126,52 +136,58 @@ fn parse_header(line_no: usize, line: &[u8]) -> Result<Vec<String>, ProgressErro
     Ok(columns)
 }
 
-/// Parses one data row into the column builders. On error nothing is pushed.
+/// Parses one data row into `row` (one slot per column), filling the columns a
+/// short row lacks with NaN as pandas does. Returns how many fields the line had.
 fn parse_row(
     line_no: usize,
     line: &[u8],
     columns: &[String],
-    builders: &mut [Vec<f64>],
-) -> Result<(), ProgressError> {
-    let width = columns.len();
-    let found = field_count(line);
-    if found > width {
-        return Err(ProgressError::at(
-            line_no,
-            ErrorKind::TooManyFields {
-                found,
-                expected: width,
-            },
-        ));
-    }
-    let rows_before = builders[0].len();
+    row: &mut [f64],
+) -> Result<usize, ProgressError> {
+    let width = row.len();
     let mut rest = line;
-    for (index, builder) in builders.iter_mut().enumerate() {
-        if index >= found {
-            builder.push(f64::NAN);
-            continue;
-        }
-        let end = memchr(b'\t', rest).unwrap_or(rest.len());
-        let cell = &rest[..end];
-        rest = rest.get(end + 1..).unwrap_or_default();
-        match parse_cell(cell) {
-            Some(value) => builder.push(value),
-            None => {
-                let kind = match std::str::from_utf8(cell) {
-                    Ok(value) => ErrorKind::NotANumber {
-                        column: columns[index].clone(),
-                        value: value.to_owned(),
-                    },
-                    Err(_) => ErrorKind::NotUtf8,
-                };
-                for builder in builders.iter_mut() {
-                    builder.truncate(rows_before);
-                }
-                return Err(ProgressError::at(line_no, kind));
+    let mut found = 0;
+    loop {
+        // Fast path: a plain number ending at a tab or at the end of the line.
+        let (value, used) = match fast_float2::parse_partial::<f64, _>(rest) {
+            Ok((value, used)) if rest.get(used).is_none_or(|&b| b == b'\t') => (value, used),
+            _ => {
+                let end = memchr(b'\t', rest).unwrap_or(rest.len());
+                (slow_cell(line_no, &rest[..end], &columns[found])?, end)
             }
+        };
+        row[found] = value;
+        found += 1;
+        if used == rest.len() {
+            break;
+        }
+        rest = &rest[used + 1..];
+        if found == width {
+            return Err(ProgressError::at(
+                line_no,
+                ErrorKind::TooManyFields {
+                    found: width + field_count(rest),
+                    expected: width,
+                },
+            ));
         }
     }
-    Ok(())
+    row[found..].fill(f64::NAN);
+    Ok(found)
+}
+
+/// A cell the fast path did not take: blank, padded, a missing-value marker, or bad.
+fn slow_cell(line_no: usize, cell: &[u8], column: &str) -> Result<f64, ProgressError> {
+    parse_cell(cell).ok_or_else(|| {
+        let kind = match std::str::from_utf8(cell) {
+            Ok(value) => ErrorKind::NotANumber {
+                column: column.to_owned(),
+                value: value.to_owned(),
+            },
+            Err(_) => ErrorKind::NotUtf8,
+        };
+        ProgressError::at(line_no, kind)
+    })
 }
 
 /// The lines of a file with their 1-based numbers, `\r\n` or `\n` ended.
