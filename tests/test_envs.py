@@ -10,6 +10,7 @@ import sys
 import joblib
 import numpy as np
 import pytest
+
 from saved_agents import HORIZON, LineEnv, OldLineEnv
 from spinfast.envs import make_env, reset, restore_env, step
 from spinfast.errors import EnvironmentMismatch, EnvironmentNotFound

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+
 from spinfast import logx
 from spinfast.errors import OutputExistsError, ProgressColumnsError
 from spinningup_source import load_spinup_logx

@@ -8,6 +8,7 @@ import pickle
 
 import joblib
 import pytest
+
 from spinfast.errors import SnapshotError
 from spinfast.snapshots import find_snapshot, list_snapshots, read_model_info
 

@@ -121,8 +121,9 @@ def run_engine(
     try:
         if not lockstep:
             return run_episodes(env, get_action, num_episodes, limit, render, seed, report_python)
+        batched = batch is not None
         return run_lockstep(
-            envs, policy, num_episodes, limit, render, seed, report_python, batched=batch is not None
+            envs, policy, num_episodes, limit, render, seed, report_python, batched=batched
         )
     finally:
         bar.close()
@@ -195,7 +196,9 @@ def run_lockstep(
         if batched:
             out = policy(np.stack(batch))
             if len(out) != len(batch):
-                raise ValueError(f"the policy gave {len(out)} actions for {len(batch)} observations")
+                raise ValueError(
+                    f"the policy gave {len(out)} actions for {len(batch)} observations"
+                )
             actions = [out[k] for k in range(len(out))]
         else:
             actions = [policy(o) for o in batch]
