@@ -30,7 +30,12 @@ def line_return(bias: float) -> float:
 
 
 class LineEnv(gymnasium.Env):
-    """Gymnasium API: ``reset(seed=)`` gives ``(obs, info)``, ``step`` a 5-tuple."""
+    """Gymnasium API: ``reset(seed=)`` gives ``(obs, info)``, ``step`` a 5-tuple.
+
+    ``renders`` counts this env's render calls, ``LineEnv.total_renders`` all
+    instances' (an env unpickled inside the command is out of a test's reach)."""
+
+    total_renders = 0
 
     def __init__(self, discrete: bool = False) -> None:
         self.observation_space = gymnasium.spaces.Box(-np.inf, np.inf, (2,), np.float32)
@@ -58,6 +63,7 @@ class LineEnv(gymnasium.Env):
 
     def render(self) -> None:
         self.renders += 1
+        LineEnv.total_renders += 1
 
 
 class OldLineEnv:

@@ -3,7 +3,7 @@
 The source is read from a git clone of openai/spinningup (bare or not): the path
 in ``SPINFAST_SPINNINGUP_REPO``, else the mirror where the developer machines
 keep it. Tests that need it skip, saying why, when it is absent (as in CI).
-Its imports of torch and mpi4py are stubbed: one process, rank 0, where an
+Its imports of torch, mpi4py, psutil and tqdm are stubbed: one process, rank 0, where an
 MPI all-reduce is the identity, so ``mpi_statistics_scalar`` runs its own code.
 """
 
@@ -20,10 +20,12 @@ import pytest
 
 REPO = Path(os.environ.get("SPINFAST_SPINNINGUP_REPO", "/work/.mirror/openai+spinningup/repo"))
 
-# the files of spinup that logx needs, at the version Spinning Up last released
+# the files of spinup that logx and run_utils need
 _FILES = [
+    "spinup/user_config.py",
     "spinup/utils/logx.py",
     "spinup/utils/mpi_tools.py",
+    "spinup/utils/run_utils.py",
     "spinup/utils/serialization_utils.py",
 ]
 _MODULES = ["spinup", "spinup.utils"] + [f[:-3].replace("/", ".") for f in _FILES]
@@ -65,8 +67,13 @@ class _OneProcessComm:
         pass
 
 
-def load_spinup_logx(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tensorflow=None):
-    """Import Spinning Up's ``spinup.utils.logx`` from its source.
+def load_spinup(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    module: str = "spinup.utils.logx",
+    tensorflow=None,
+):
+    """Import one of Spinning Up's modules (logx, run_utils, ...) from its source.
 
     ``tensorflow`` is the module its ``import tensorflow as tf`` gets: a stub by
     default (enough for progress.txt and config.json), or ``tf.compat.v1`` to run
@@ -84,10 +91,14 @@ def load_spinup_logx(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tensorflow
     mpi.SUM, mpi.MIN, mpi.MAX = "sum", "min", "max"
     mpi4py = types.ModuleType("mpi4py")
     mpi4py.MPI = mpi
+    tqdm = types.ModuleType("tqdm")  # run_utils' progress bars and process tools
+    tqdm.trange = range
     stubs = {
         "mpi4py": mpi4py,
         "mpi4py.MPI": mpi,
         "torch": types.ModuleType("torch"),
+        "psutil": types.ModuleType("psutil"),
+        "tqdm": tqdm,
         "tensorflow": tensorflow or types.ModuleType("tensorflow"),
     }
     for name in _MODULES:
@@ -96,7 +107,7 @@ def load_spinup_logx(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tensorflow
         # then removes it), whatever the import below puts there meanwhile
         monkeypatch.setitem(sys.modules, name, types.ModuleType(name))
         monkeypatch.delitem(sys.modules, name)
-    for name, module in stubs.items():
-        monkeypatch.setitem(sys.modules, name, module)
+    for name, stub in stubs.items():
+        monkeypatch.setitem(sys.modules, name, stub)
     monkeypatch.syspath_prepend(str(root))
-    return importlib.import_module("spinup.utils.logx")
+    return importlib.import_module(module)

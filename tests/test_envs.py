@@ -211,3 +211,15 @@ def test_run_episodes_max_len_and_no_seed():
     assert env.seeds == [None, None] and env.renders == 0
     # 0 means no limit, as the CLI's -l 0
     assert run_episodes(env, lambda obs: [1.0], 1, max_ep_len=0)[0] == Episode(0, 5.0, HORIZON)
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    import spinfast.envs
+    import spinfast.rollout
+    import spinfast.snapshots
+
+    for module in (spinfast.envs, spinfast.rollout, spinfast.snapshots):
+        result = doctest.testmod(module)
+        assert result.attempted > 0 and result.failed == 0, module.__name__

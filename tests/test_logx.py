@@ -18,7 +18,7 @@ import pytest
 
 from spinfast import logx
 from spinfast.errors import OutputExistsError, ProgressColumnsError
-from spinningup_source import load_spinup_logx
+from spinningup_source import load_spinup
 
 
 class Policy:
@@ -86,7 +86,7 @@ def _train(module, out: Path, epochs: range, seed: int = 0, config: dict | None 
 
 @pytest.fixture
 def spinup_logx(tmp_path, monkeypatch):
-    return load_spinup_logx(tmp_path, monkeypatch)
+    return load_spinup(tmp_path, monkeypatch)
 
 
 def _stdout_of(capsys, out: Path) -> str:

@@ -282,7 +282,7 @@ class Logger:
         }
 
     def _tf_simple_save(self, itr: int | None = None) -> None:
-        """Write ``simple_save[itr]/`` as ``tf.saved_model.simple_save`` did, plus
+        """Write ``simple_save[itr]/`` as ``tf.saved_model.simple_save`` does, plus
         model_info.pkl (the tensor names), into a temporary folder beside it, then
         rename that into place."""
         import joblib
@@ -309,6 +309,7 @@ class Logger:
                     },
                     assets_collection=v1.get_collection(v1.GraphKeys.ASSET_FILEPATHS),
                     clear_devices=True,
+                    saver=self._tf_graph_saver(v1),
                 )
                 builder.save()
             joblib.dump(self.tf_saver_info, osp.join(export, "model_info.pkl"))
@@ -318,6 +319,24 @@ class Logger:
             os.rename(export, fpath)
         finally:
             shutil.rmtree(work)
+
+    def _tf_graph_saver(self, v1: Any) -> Any:
+        """The Saver simple_save would make, made once per set of variables.
+
+        simple_save adds a new Saver's ops to the graph at every call, so the graph
+        (and every saved_model.pb) grew with each snapshot; spinfast reuses one.
+        """
+        saveables = v1.get_collection(v1.GraphKeys.GLOBAL_VARIABLES) + v1.get_collection(
+            v1.GraphKeys.SAVEABLE_OBJECTS
+        )
+        key = [id(s) for s in saveables]
+        cached = getattr(self, "_tf_saver_cache", None)
+        if cached is None or cached[0] != key:
+            saver = v1.train.Saver(
+                saveables, sharded=True, write_version=v1.train.SaverDef.V2, allow_empty=True
+            )
+            cached = self._tf_saver_cache = (key, saver)
+        return cached[1]
 
     def dump_tabular(self) -> None:
         """Write this iteration's diagnostics: the table to stdout, a row to the file.

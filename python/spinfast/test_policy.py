@@ -13,8 +13,9 @@ From the shell::
 From Python, the seed page's recipe as written::
 
     from spinfast.test_policy import load_policy, run_policy
-    env, get_action = load_policy("data/ppo/ppo_s0")      # env is None if not restorable
-    env = env or gymnasium.make("CartPole-v1")
+    env, get_action = load_policy("data/ppo/ppo_s0")
+    if env is None:  # it could not be restored; a warning said why
+        env = gymnasium.make("CartPole-v1")
     run_policy(env, get_action, num_episodes=10, render=False, seed=0)
 
 ``vars.pkl`` is a pickle: loading it (``load_policy``, or ``test_policy`` without
@@ -107,16 +108,8 @@ def load_policy(
     return env, get_action
 
 
-def load_policy_and_env(
-    fpath: str | os.PathLike[str],
-    itr: int | Literal["last"] = "last",
-    deterministic: bool = False,
-    *,
-    seed: int | None = None,
-) -> tuple[Any, Callable[[Any], Any]]:
-    """The later Spinning Up releases' name for :func:`load_policy` (same arguments,
-    same result)."""
-    return load_policy(fpath, itr, deterministic, seed=seed)
+#: The later Spinning Up releases' name for :func:`load_policy` (same arguments, same result).
+load_policy_and_env = load_policy
 
 
 def _get_action(snapshot: Snapshot, deterministic: bool, seed: int | None) -> Any:
@@ -328,8 +321,9 @@ def _at_least(low: int) -> Callable[[str], int]:
 
 def main(argv: list[str] | None = None) -> int:
     """``spinfast test_policy DIR [options]``; returns the exit code."""
-    parser = _parser()
-    args = parser.parse_args(argv)
+    args = _parser().parse_args(argv)
+    # TF's C++ start-up notes (CPU features, MLIR) are noise here; warnings still show
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
     stdout = sys.stdout
     try:
         # with --json, stdout is the JSON alone: everything else goes to stderr
@@ -349,6 +343,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except Exception as err:
+        gym_error = sys.modules.get("gymnasium.error")
+        if gym_error is None or not isinstance(err, gym_error.DependencyNotInstalled):
+            raise
+        print(f"error: {err}; or do not render: -nr", file=sys.stderr)
+        return 1
     if args.json:
         print(json.dumps(report, indent=2), file=stdout)
     return 0
