@@ -15,7 +15,7 @@ const TEMPLATE: &str =
 /// A bar counting episodes, with the steps per second beside it.
 ///
 /// ```
-/// use spinfast::rollout::EpisodeBar;
+/// use _core::rollout::EpisodeBar;
 ///
 /// let bar = EpisodeBar::new(20, false); // not shown: counts only
 /// bar.advance(500, 1);

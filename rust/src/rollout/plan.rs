@@ -19,7 +19,7 @@ use super::error::RolloutError;
 /// which env runs it, and when, does not change it.
 ///
 /// ```
-/// use spinfast::rollout::EpisodePlan;
+/// use _core::rollout::EpisodePlan;
 ///
 /// let plan = EpisodePlan::new(5, 2)?;
 /// assert_eq!(plan.shares(), &[2, 3]);
@@ -28,7 +28,7 @@ use super::error::RolloutError;
 /// assert_eq!(plan.number(0, 1), 2); // round 1: env 0, env 1
 /// assert_eq!(plan.number(1, 1), 3);
 /// assert_eq!(plan.number(1, 2), 4); // round 2: env 1 alone
-/// # Ok::<(), spinfast::rollout::RolloutError>(())
+/// # Ok::<(), _core::rollout::RolloutError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EpisodePlan {
