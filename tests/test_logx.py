@@ -8,6 +8,7 @@ against pandas.
 
 from __future__ import annotations
 
+import doctest
 import json
 import os
 from pathlib import Path
@@ -16,7 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from spinfast import logx
+from spinfast import errors, logx, run_utils, serialization, user_config
 from spinfast.errors import OutputExistsError, ProgressColumnsError
 from spinningup_source import load_spinup
 
@@ -142,6 +143,38 @@ def test_config_tuple_of_unserializable_things_becomes_a_list(spinup_logx, tmp_p
     ).read_bytes()
     with pytest.raises(TypeError):
         spinup_logx.Logger(output_dir=str(tmp_path / "bug")).save_config({"a": (np.tanh,)})
+
+
+def test_known_calls_give_known_bytes(tmp_path, capsys):
+    """Hand-written expectations, for when Spinning Up's source is not at hand (CI)."""
+    out = tmp_path / "run"
+    logger = logx.EpochLogger(output_dir=str(out), exp_name="hand")
+    logger.save_config({"lr": 1e-3, "hidden_sizes": (8, 8), "activation": np.tanh, "seed": 0})
+    for epoch, returns in ((0, [1, 2, 6]), (1, [4.5])):
+        for ret in returns:
+            logger.store(EpRet=ret)
+        logger.log_tabular("Epoch", epoch)
+        # mean 3, std sqrt(14/3) = 2.16024689... -> float32 2.1602468
+        logger.log_tabular("EpRet", with_min_and_max=True)
+        logger.log_tabular("Loss", np.float32(0.1))
+        if epoch == 0:
+            logger.log_tabular("Note", "warmup")
+        logger.dump_tabular()
+    logger.close()
+    assert (out / "progress.txt").read_bytes() == (
+        b"Epoch\tAverageEpRet\tStdEpRet\tMaxEpRet\tMinEpRet\tLoss\tNote\n"
+        b"0\t3.0\t2.1602468\t6.0\t1.0\t0.1\twarmup\n"
+        b"1\t4.5\t0.0\t4.5\t4.5\t0.1\t\n"
+    )
+    assert (out / "config.json").read_bytes() == (
+        b'{\n    "activation":\t"tanh",\n    "exp_name":\t"hand",\n'
+        b'    "hidden_sizes":\t[\n        8,\n        8\n    ],\n'
+        b'    "lr":\t0.001,\n    "seed":\t0\n}'
+    )
+    table = capsys.readouterr().out.split("Saving config:")[1]
+    assert "|    AverageEpRet |               3 |\n" in table
+    assert "|        StdEpRet |            2.16 |\n" in table
+    assert "|            Note |          warmup |\n" in table
 
 
 def test_save_config_leaves_the_callers_dict_alone(tmp_path, capsys):
@@ -297,3 +330,22 @@ def test_statistics_match_spinning_ups_mpi_statistics(spinup_logx):
         ours = logx.statistics_scalar(x, with_min_and_max=True)
         assert [str(v) for v in ours] == [str(v) for v in theirs]
         assert [type(v) for v in ours] == [type(v) for v in theirs]
+
+
+def test_files_get_the_usual_permissions(tmp_path, capsys):
+    pytest.importorskip("joblib", reason="save_state needs the tf extra's joblib")
+    out = tmp_path / "run"
+    logger = logx.Logger(output_dir=str(out))
+    logger.save_config({"seed": 0})
+    logger.save_state({"env": None})
+    logger.close()
+    (tmp_path / "plain").write_text("")  # a file made the ordinary way
+    usual = (tmp_path / "plain").stat().st_mode
+    for name in ("progress.txt", "config.json", "vars.pkl"):
+        assert (out / name).stat().st_mode == usual, name
+
+
+@pytest.mark.parametrize("module", [logx, serialization, run_utils, user_config, errors])
+def test_docstring_examples_run(module, capsys):
+    failures, tried = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+    assert tried > 0 and failures == 0

@@ -592,3 +592,19 @@ def test_runs_an_agent_saved_by_spinfast_logx(capsys, tmp_path):
                              "--out", tmp_path / f"t{itr}")  # fmt: skip
         assert code == 0, err
         assert episodes_of(out) == [(k, sa.line_return(bias), 5) for k in range(2)]
+
+
+def test_the_bundled_example_agent(capsys, tmp_path):
+    """README's first command: test_policy on `spinfast example`'s copy of the agent."""
+    from spinfast.example import copy_example
+
+    agent = copy_example(tmp_path / "agent")
+    code, out, err = cli(capsys, agent, "-nr", "-n", 2, "--seed", 0, "--out", tmp_path / "last")
+    assert code == 0, err
+    assert f"Loading from {agent}/simple_save29." in err
+    assert episodes_of(out) == [(0, 500.0, 500), (1, 500.0, 500)]
+    code, out, err = cli(
+        capsys, agent, "-nr", "-n", 3, "-i", 0, "--seed", 0, "--out", tmp_path / "0"
+    )
+    assert code == 0, err
+    assert np.mean([ret for _, ret, _ in episodes_of(out)]) < 100  # before learning

@@ -46,6 +46,7 @@ import os.path as osp
 import shutil
 import tempfile
 import time
+import uuid
 from collections.abc import Mapping
 from typing import Any, TextIO
 
@@ -105,14 +106,18 @@ def statistics_scalar(x: Any, with_min_and_max: bool = False) -> tuple[np.float3
 
 
 def _write_atomically(path: str, write: Any) -> None:
-    """Call ``write(tmp_path)``, then rename tmp_path to path (replacing it)."""
-    fd, tmp = tempfile.mkstemp(prefix=_TMP_PREFIX, dir=osp.dirname(path) or ".")
-    os.close(fd)
+    """Call ``write(tmp_path)``, then rename tmp_path to path (replacing it).
+
+    ``write`` creates tmp_path itself, so the file gets the usual permissions
+    (``tempfile.mkstemp`` would make it private to the user).
+    """
+    tmp = osp.join(osp.dirname(path), f"{_TMP_PREFIX}{os.getpid()}-{uuid.uuid4().hex}")
     try:
         write(tmp)
         os.replace(tmp, path)
     except BaseException:
-        os.unlink(tmp)
+        if osp.exists(tmp):
+            os.unlink(tmp)
         raise
 
 
@@ -157,11 +162,9 @@ class Logger:
         exp_name: str | None = None,
         resume: bool = False,
     ) -> None:
-        if output_dir is None:
-            self.output_dir = _new_experiment_dir()
-        else:
-            self.output_dir = os.fspath(output_dir)
-            path = osp.join(self.output_dir, output_fname)
+        self.output_dir = _new_experiment_dir() if output_dir is None else os.fspath(output_dir)
+        path = osp.join(self.output_dir, output_fname)
+        if output_dir is not None:
             if not resume and osp.isfile(path) and osp.getsize(path) > 0:
                 raise OutputExistsError(path)
             if osp.exists(self.output_dir):
@@ -170,7 +173,6 @@ class Logger:
                 )
             else:
                 os.makedirs(self.output_dir)
-        path = osp.join(self.output_dir, output_fname)
         # the header of the rows already in the file, when resuming one
         self._resume_header = _prepare_resume(path) if resume else None
         mode = "a" if resume else "w"

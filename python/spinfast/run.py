@@ -13,6 +13,7 @@ import sys
 COMMANDS: dict[str, tuple[str, str]] = {
     "summary": ("spinfast.summary", "one line per run: experiment, seed, epochs, performance"),
     "plot": ("spinfast.plot", "learning curves as Spinning Up's plotter draws them, headless"),
+    "example": ("spinfast.example", "copy the bundled trained CartPole agent; print its path"),
     "test_policy": ("spinfast.test_policy", "load a trained agent and run it in its environment"),
 }
 

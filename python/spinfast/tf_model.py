@@ -44,8 +44,9 @@ def restore_tf_graph(sess: Any, fpath: str | os.PathLike[str], seed: int | None 
     (VPG, PPO, TRPO), ``mu``, ``q1``, ``q2`` (SAC), ``q`` (DDPG).
 
     Arguments:
-        sess: a ``tf.compat.v1.Session``; the graph is loaded into its own graph
-            (not the default one), so give each agent its own session.
+        sess: a ``tf.compat.v1.Session``; the snapshot is loaded into
+            ``sess.graph`` (whichever graph is the default), so give each agent
+            a session with a graph of its own.
         fpath: the snapshot folder (``simple_save``, ``tf1_save10``, ...).
         seed: seed every random op of the graph (the sampling in ``pi``) with
             it, so that the same seed gives the same actions. None keeps the
