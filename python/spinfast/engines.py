@@ -74,11 +74,8 @@ def run_engine(
         get_action: one observation in, one action out; with a list of envs, its
             ``batch`` method, if it has one, takes the stacked observations.
         num_episodes: how many episodes, at least 1.
-        max_ep_len: end an episode after this many steps; None or 0: only when
-            the env ends it.
-        render: call ``env.render()`` before each step.
-        seed: episode ``k`` resets with seed ``seed + k``; None: unseeded resets.
-        on_episode: called with each episode, in order.
+        max_ep_len, render, seed, on_episode: as for
+            :func:`spinfast.rollout.run_episodes` (whose signature this keeps).
         engine: ``"rust"`` or ``"python"``.
         progress: show a progress bar on stderr (only when it is a terminal).
 
