@@ -387,3 +387,11 @@ def test_docstring_examples_run():
 
     result = doctest.testmod(spinfast.engines)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_run_policy_refuses_an_unknown_engine_before_logging(tmp_path):
+    from spinfast.test_policy import run_policy
+
+    with pytest.raises(ValueError, match="^engine must be one of rust, python, not 'c'$"):
+        run_policy(SeedLengthEnv(), plus_one, output_dir=tmp_path / "out", engine="c")
+    assert not (tmp_path / "out").exists()

@@ -49,7 +49,15 @@ from spinfast import _core
 from spinfast.envs import reset, step
 from spinfast.rollout import Episode, run_episodes
 
-__all__ = ["ENGINES", "Engine", "episode_numbers", "episode_shares", "run_engine", "run_lockstep"]
+__all__ = [
+    "ENGINES",
+    "Engine",
+    "check_engine",
+    "episode_numbers",
+    "episode_shares",
+    "run_engine",
+    "run_lockstep",
+]
 
 Engine = Literal["rust", "python"]
 ENGINES: tuple[Engine, ...] = ("rust", "python")
@@ -83,8 +91,7 @@ def run_engine(
         ValueError: an unknown engine, ``num_episodes`` < 1, an empty list of
             envs, or a batched policy giving a wrong number of actions.
     """
-    if engine not in ENGINES:
-        raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
+    check_engine(engine)
     if num_episodes < 1:
         raise ValueError(f"num_episodes must be at least 1, not {num_episodes}")
     limit = max_ep_len if max_ep_len and max_ep_len > 0 else None
@@ -124,6 +131,12 @@ def run_engine(
         )
     finally:
         bar.close()
+
+
+def check_engine(engine: str) -> None:
+    """Raise ValueError unless ``engine`` is one of :data:`ENGINES`."""
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
 
 
 def episode_shares(num_episodes: int, num_envs: int) -> list[int]:

@@ -35,7 +35,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any, Literal, final
 
-from spinfast.engines import ENGINES, Engine, run_engine
+from spinfast.engines import ENGINES, Engine, check_engine, run_engine
 from spinfast.envs import make_env, restore_env
 from spinfast.errors import EnvironmentMismatch, EnvironmentNotFound, SnapshotError
 from spinfast.rollout import Episode
@@ -208,8 +208,7 @@ def run_policy(
         )
     if num_episodes < 1:
         raise ValueError(f"num_episodes must be at least 1, not {num_episodes}")
-    if engine not in ENGINES:
-        raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
+    check_engine(engine)
     from spinfast.logx import EpochLogger
 
     logger = EpochLogger(output_dir=os.fspath(output_dir or _new_output_dir()))
