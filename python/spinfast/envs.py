@@ -25,7 +25,7 @@ from typing import Any
 from spinfast.errors import EnvironmentMismatch, EnvironmentNotFound
 from spinfast.snapshots import Snapshot
 
-__all__ = ["make_env", "reset", "restore_env", "step"]
+__all__ = ["make_env", "reset", "restore_env", "step", "unpack_step"]
 
 
 def _fix(folder: str) -> str:
@@ -164,7 +164,16 @@ def step(env: Any, action: Any) -> tuple[Any, float, bool]:
     Raises:
         EnvironmentMismatch: ``env.step`` returned neither 5 nor 4 values.
     """
-    out = env.step(action)
+    return unpack_step(env, env.step(action))
+
+
+def unpack_step(env: Any, out: Any) -> tuple[Any, float, bool]:
+    """What :func:`step` makes of ``env.step``'s result ``out`` (the Rust engine
+    reads tuples itself and leaves anything else to this function).
+
+    Raises:
+        EnvironmentMismatch: ``out`` has neither 5 nor 4 values.
+    """
     if len(out) == 5:
         obs, reward, terminated, truncated, _ = out
         return obs, float(reward), bool(terminated or truncated)

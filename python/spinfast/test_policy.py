@@ -8,6 +8,7 @@ From the shell::
 
     spinfast test_policy data/ppo/ppo_s0 -n 10 -nr      # or: python -m spinfast.run test_policy
     spinfast test_policy data/ppo/ppo_s0 --env CartPole-v1 --seed 0 --json
+    spinfast test_policy data/ppo/ppo_s0 -n 20 --num-envs 8 --seed 0 -nr   # 8 envs in lockstep
 
 From Python, the seed page's recipe as written::
 
@@ -34,9 +35,10 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any, Literal, final
 
+from spinfast.engines import ENGINES, Engine, check_engine, run_engine
 from spinfast.envs import make_env, restore_env
 from spinfast.errors import EnvironmentMismatch, EnvironmentNotFound, SnapshotError
-from spinfast.rollout import Episode, run_episodes
+from spinfast.rollout import Episode
 from spinfast.snapshots import Snapshot, find_snapshot
 
 __all__ = [
@@ -156,6 +158,8 @@ def run_policy(
     seed: int | None = None,
     *,
     output_dir: str | os.PathLike[str] | None = None,
+    engine: Engine = "rust",
+    progress: bool = False,
 ) -> PolicyRun:
     """Run an agent for some episodes, printing and logging each, then a summary.
 
@@ -166,8 +170,13 @@ def run_policy(
 
     Arguments:
         env: a Gymnasium env (``reset(seed=)`` gives ``(obs, info)``, ``step`` a
-            5-tuple) or an old gym one (``reset()`` gives obs, ``step`` a 4-tuple).
+            5-tuple) or an old gym one (``reset()`` gives obs, ``step`` a 4-tuple);
+            or a list of envs, stepped in lockstep (see :mod:`spinfast.engines`:
+            each env's share of the episodes is fixed up front, and episodes are
+            numbered round by round).
         get_action: one observation in, one action out (from :func:`load_policy`).
+            With a list of envs, its ``batch`` method (load_policy's agents have
+            one) gets the stacked observations, one call per step.
         max_ep_len: end each episode after this many steps; None or 0: no limit
             but the env's own.
         num_episodes: how many episodes.
@@ -175,6 +184,10 @@ def run_policy(
         seed: episode ``k`` resets with seed ``seed + k``.
         output_dir: where progress.txt goes; default a new folder under
             ``spinfast.user_config.DEFAULT_DATA_DIR``/test_policy.
+        engine: ``"rust"`` (the loop in Rust) or ``"python"`` (the reference
+            loop): the same episodes for the same seed.
+        progress: a progress bar on stderr (episodes done, steps per second),
+            drawn only when stderr is a terminal.
 
     Raises:
         EnvironmentNotFound: ``env`` is None (an ``AssertionError``, as in Spinning Up).
@@ -183,6 +196,8 @@ def run_policy(
 
         _, get_action = load_policy("data/ppo/ppo_s0")
         result = run_policy(gymnasium.make("CartPole-v1"), get_action, render=False, seed=0)
+        envs = [gymnasium.make("CartPole-v1") for _ in range(8)]  # 8 in lockstep
+        result = run_policy(envs, get_action, num_episodes=20, render=False, seed=0)
         result.summary["AverageEpRet"]
     """
     if env is None:
@@ -193,6 +208,7 @@ def run_policy(
         )
     if num_episodes < 1:
         raise ValueError(f"num_episodes must be at least 1, not {num_episodes}")
+    check_engine(engine)
     from spinfast.logx import EpochLogger
 
     logger = EpochLogger(output_dir=os.fspath(output_dir or _new_output_dir()))
@@ -202,7 +218,17 @@ def run_policy(
         print(f"Episode {episode.index} \t EpRet {episode.ret:.3f} \t EpLen {episode.length}")
 
     try:
-        episodes = run_episodes(env, get_action, num_episodes, max_ep_len, render, seed, report)
+        episodes = run_engine(
+            env,
+            get_action,
+            num_episodes,
+            max_ep_len,
+            render,
+            seed,
+            report,
+            engine=engine,
+            progress=progress,
+        )
         logger.log_tabular("EpRet", with_min_and_max=True)
         logger.log_tabular("EpLen", average_only=True)
         # the numbers exactly as dump_tabular writes them to progress.txt
@@ -267,6 +293,15 @@ def _parser() -> argparse.ArgumentParser:
         help="folder for this test's progress.txt (default: a new one under the data dir)",
     )  # fmt: skip
     parser.add_argument("--json", action="store_true", help="print episodes and summary as JSON")
+    parser.add_argument(
+        "--engine", choices=ENGINES, default="rust",
+        help="the episode loop: rust (default) or python (the reference); same episodes",
+    )  # fmt: skip
+    parser.add_argument(
+        "--num-envs", type=_at_least(1), default=1, metavar="N",
+        help="step N copies of the env in lockstep, one batched policy call per step "
+        "(copies: a fresh unpickle of vars.pkl each, or gymnasium.make with --env)",
+    )  # fmt: skip
     return parser
 
 
@@ -325,15 +360,30 @@ def _test_policy(args: argparse.Namespace) -> dict[str, Any]:
         raise FileExistsError(f"--out {out} already holds a progress.txt: give another folder")
     render = not args.norender
     # the env before the agent: a run that cannot have one fails before TF is imported
-    env = make_env(args.env, render) if args.env else restore_env(snapshot)
+    envs = [
+        make_env(args.env, render) if args.env else restore_env(snapshot)
+        for _ in range(args.num_envs)
+    ]
     get_action = _get_action(snapshot, args.deterministic, args.seed)
-    _check_obs_shape(env, getattr(get_action, "obs_shape", None))
-    result = run_policy(env, get_action, args.len, args.episodes, render, args.seed, output_dir=out)
+    _check_obs_shape(envs[0], getattr(get_action, "obs_shape", None))
+    result = run_policy(
+        envs if args.num_envs > 1 else envs[0],
+        get_action,
+        args.len,
+        args.episodes,
+        render,
+        args.seed,
+        output_dir=out,
+        engine=args.engine,
+        progress=not args.json,
+    )
     return {
         "snapshot": snapshot.path,
         "env": args.env or snapshot.vars_path,
         "action": getattr(get_action, "action_key", None),
         "seed": args.seed,
+        "engine": args.engine,
+        "num_envs": args.num_envs,
         "output_dir": result.output_dir,
         "episodes": [asdict(ep) for ep in result.episodes],
         "summary": result.summary,

@@ -148,3 +148,8 @@ class TFPolicy:
 
     def __call__(self, obs: Any) -> Any:
         return self._act(np.asarray(obs)[None])[0]
+
+    def batch(self, obs: Any) -> Any:
+        """The actions for a batch of observations, shape ``(n, *obs_shape)``, in
+        one session call (the policy of several envs stepped in lockstep)."""
+        return self._act(np.asarray(obs))

@@ -6,6 +6,7 @@
 
 pub mod progress;
 mod python;
+pub mod rollout;
 
 use pyo3::prelude::*;
 
@@ -13,5 +14,7 @@ use pyo3::prelude::*;
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(python::progress::read_progress, m)?)?;
     m.add_function(wrap_pyfunction!(python::progress::read_run_folders, m)?)?;
+    m.add_function(wrap_pyfunction!(python::rollout::rollout, m)?)?;
+    m.add_class::<python::rollout::PyEpisodeBar>()?;
     Ok(())
 }

@@ -1,3 +1,4 @@
 //! The PyO3 boundary: each file wraps one pure-Rust module for Python.
 
 pub mod progress;
+pub mod rollout;
