@@ -21,23 +21,22 @@ def run_folders(root):
     return [r for r, _, files in os.walk(root) if "progress.txt" in files]
 
 
-def pandas_loop(root):
-    """What Spinning Up's plotter does per run: pd.read_table + json.load (get_datasets)."""
+def per_run_loop(root, read_table):
+    """What Spinning Up's plotter does per run (get_datasets): json.load + one table read."""
     out = []
     for folder in run_folders(root):
         with open(os.path.join(folder, "config.json")) as f:
             config = json.load(f)
-        out.append((config, pd.read_table(os.path.join(folder, "progress.txt"))))
+        out.append((config, read_table(os.path.join(folder, "progress.txt"))))
     return out
+
+
+def pandas_loop(root):
+    return per_run_loop(root, pd.read_table)
 
 
 def polars_loop(root):
-    out = []
-    for folder in run_folders(root):
-        with open(os.path.join(folder, "config.json")) as f:
-            config = json.load(f)
-        out.append((config, pl.read_csv(os.path.join(folder, "progress.txt"), separator="\t")))
-    return out
+    return per_run_loop(root, lambda path: pl.read_csv(path, separator="\t"))
 
 
 def polars_scan_concat(root):

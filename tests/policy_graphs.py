@@ -21,7 +21,7 @@ import pytest
 tf = pytest.importorskip("tensorflow", reason="native policy parity is checked against TF")
 v1 = tf.compat.v1
 
-from spinup_reference import spinup_source  # noqa: E402
+from spinningup_source import spinup_source  # noqa: E402
 
 #: A builder gets the observation placeholder and returns the output tensors by key.
 Builder = Callable[[tf.Tensor], dict[str, tf.Tensor]]

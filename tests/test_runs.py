@@ -15,7 +15,7 @@ import pytest
 from conftest import write_run
 from spinfast import ProgressParseError, load_runs
 from spinfast.runs import find_logdirs
-from spinup_reference import spinup_plot_module
+from spinningup_source import spinup_plot_module
 
 TABLE = "Epoch\tAverageEpRet\tTotalEnvInteracts\n0\t{a}\t100\n1\t{b}\t200\n"
 

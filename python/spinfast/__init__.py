@@ -7,13 +7,28 @@ Read learning curves::
     p["AverageEpRet"]                      # numpy float64 array
     runs = spinfast.load_runs("data/ppo")  # every run below, in parallel
     runs.to_pandas()                       # the long table Spinning Up's plotter uses
+
+Write them from your own training code, as Spinning Up does::
+
+    logger = spinfast.EpochLogger(output_dir="data/ppo/ppo_s0", exp_name="ppo")
 """
 
-from spinfast.errors import ProgressParseError
+from spinfast.errors import (
+    EnvironmentNotFound,
+    OutputExistsError,
+    ProgressColumnsError,
+    ProgressParseError,
+)
+from spinfast.logx import EpochLogger, Logger
 from spinfast.progress import Progress, read_progress
 from spinfast.runs import Run, Runs, load_runs
 
 __all__ = [
+    "EnvironmentNotFound",
+    "EpochLogger",
+    "Logger",
+    "OutputExistsError",
+    "ProgressColumnsError",
     "Progress",
     "ProgressParseError",
     "Run",

@@ -12,6 +12,9 @@ import sys
 # command name -> (module holding its main(argv), one line of help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "summary": ("spinfast.summary", "one line per run: experiment, seed, epochs, performance"),
+    "plot": ("spinfast.plot", "learning curves as Spinning Up's plotter draws them, headless"),
+    "example": ("spinfast.example", "copy the bundled trained CartPole agent; print its path"),
+    "test_policy": ("spinfast.test_policy", "load a trained agent and run it in its environment"),
 }
 
 

@@ -8,6 +8,7 @@ mod panic;
 pub mod policy;
 pub mod progress;
 mod python;
+pub mod rollout;
 
 use pyo3::prelude::*;
 
@@ -17,5 +18,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(python::progress::read_run_folders, m)?)?;
     m.add_function(wrap_pyfunction!(python::policy::native_ops, m)?)?;
     m.add_class::<python::policy::NativePolicy>()?;
+    m.add_function(wrap_pyfunction!(python::rollout::rollout, m)?)?;
+    m.add_class::<python::rollout::PyEpisodeBar>()?;
     Ok(())
 }

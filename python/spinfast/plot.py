@@ -1,0 +1,441 @@
+"""Learning curves, as Spinning Up's plotter draws them: :func:`make_plots` and ``spinfast plot``.
+
+This is spinup/utils/plot.py on today's seaborn (``lineplot``; ``tsplot`` is gone),
+headless by default, and fed by :func:`spinfast.load_runs`, so run discovery
+(logdir prefix completion, ``select``/``exclude``, one legend entry per logdir,
+``exp_name`` from config.json) is the plotter's. What is drawn is the plotter's
+too: each run's ``value`` column smoothed over a window of ``smooth`` epochs
+(within the run), then one line per condition, the ``estimator`` (the mean by
+default) over its runs at each x, with a band of one standard deviation.
+
+Where Spinning Up crashes, this reports and goes on: a broken progress.txt is
+named in a :class:`PlotNote` warning and the other runs are plotted; runs that
+lack the x-axis or a ``-y`` column are left out of that figure, with a note.
+
+Command line (the flags of Spinning Up's plotter, plus ``--savefig`` and ``--show``)::
+
+    $ spinfast plot data/ppo data/sac -y AverageEpRet LossV -s 10 --savefig curves.png
+    wrote curves-AverageEpRet.png
+    wrote curves-LossV.png
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import re
+import sys
+import warnings
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from spinfast.runs import Run, load_runs
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+__all__ = ["PlotError", "PlotNote", "make_plots", "savefig_paths", "smooth_curve", "main"]
+
+#: The x-axis when none is given (the default of Spinning Up's ``plot`` command).
+DEFAULT_XAXIS = "TotalEnvInteracts"
+#: The y value when none is given: AverageTestEpRet where a run has it, else AverageEpRet.
+DEFAULT_VALUE = "Performance"
+#: The file written when neither ``--savefig`` nor ``--show`` is given.
+DEFAULT_SAVEFIG = "curves.png"
+#: Above this largest x, the x tick labels are in scientific notation (as in Spinning Up).
+SCI_XTICKS_ABOVE = 5e3
+#: Legends with more entries than this go beside the axes instead of over the curves.
+LEGEND_INSIDE_MAX = 6
+
+
+class PlotError(ValueError):
+    """Nothing sensible can be drawn: no runs, an unknown column, a bad option.
+
+    Example:
+        >>> str(PlotError("no run has a column 'Foo'"))
+        "no run has a column 'Foo'"
+    """
+
+
+class PlotNote(UserWarning):
+    """Something was left out of the figures (a broken file, runs lacking a column)."""
+
+
+def smooth_curve(y: np.ndarray, smooth: int) -> np.ndarray:
+    """Spinning Up's smoothing: the mean of ``y`` over a centred window of ``smooth`` points.
+
+    ``np.convolve(y, ones(smooth), 'same') / np.convolve(ones(len(y)), ones(smooth), 'same')``,
+    so the window shrinks at the ends; NaN spreads over its window, as in Spinning Up.
+    Also defined when ``len(y) < smooth`` (where Spinning Up crashes). ``smooth <= 1``
+    returns ``y`` unchanged.
+
+    Example:
+        >>> smooth_curve(np.array([0.0, 3.0, 6.0, 9.0]), 3).tolist()
+        [1.5, 3.0, 6.0, 7.5]
+    """
+    if smooth <= 1 or len(y) == 0:
+        return y
+    window = np.ones(smooth)
+    start = (smooth - 1) // 2  # where 'same' starts within 'full'
+    sums = np.convolve(y, window, "full")[start : start + len(y)]
+    counts = np.convolve(np.ones(len(y)), window, "full")[start : start + len(y)]
+    return sums / counts
+
+
+def savefig_paths(savefig: str | os.PathLike[str], values: Sequence[str]) -> list[Path]:
+    """The file each figure goes to: ``savefig`` itself for one value, else one per value.
+
+    With several values, ``curves.png`` becomes ``curves-AverageEpRet.png``,
+    ``curves-LossV.png``, ... (characters unsafe in a file name become ``_``).
+    A path without an extension gets ``.png``.
+
+    Example:
+        >>> [str(p) for p in savefig_paths("out/curves.svg", ["AverageEpRet", "Loss/pi"])]
+        ['out/curves-AverageEpRet.svg', 'out/curves-Loss_pi.svg']
+    """
+    path = Path(savefig)
+    if not path.suffix:
+        path = path.with_name(path.name + ".png")
+    if len(values) == 1:
+        return [path]
+    return [
+        path.with_name(f"{path.stem}-{re.sub(r'[^A-Za-z0-9._+-]', '_', v)}{path.suffix}")
+        for v in values
+    ]
+
+
+def make_plots(
+    all_logdirs: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+    legend: Sequence[str] | None = None,
+    xaxis: str | None = None,
+    values: str | Sequence[str] | None = None,
+    count: bool = False,
+    smooth: int = 1,
+    select: Sequence[str] | None = None,
+    exclude: Sequence[str] | None = None,
+    estimator: str | Callable[..., float] = "mean",
+    savefig: str | os.PathLike[str] | None = None,
+    *,
+    font_scale: float = 1.5,
+) -> list[Figure]:
+    """Draw one figure of learning curves per value, as Spinning Up's ``make_plots``.
+
+    Args:
+        all_logdirs: folders, or prefixes of folders, as for :func:`spinfast.load_runs`.
+        legend: one legend entry per logdir found (instead of config.json's exp_name).
+        xaxis: the x column (default ``TotalEnvInteracts``).
+        values: the y column(s), one figure each (default ``Performance``:
+            AverageTestEpRet where a run has it, else AverageEpRet).
+        count: one line per run (``Condition2``) instead of one per condition.
+        smooth: smoothing window, in epochs, applied to each run (1: none).
+        select: keep only logdirs containing all of these substrings.
+        exclude: drop logdirs containing any of these substrings.
+        estimator: what the line shows at each x over a condition's runs: the name
+            of a numpy function (``"mean"``, ``"median"``, ``"max"``...) or a callable.
+        savefig: also write the figures there (see :func:`savefig_paths`); PNG, SVG
+            or PDF by extension.
+        font_scale: seaborn's font scale.
+
+    Returns:
+        The figures (pyplot figures: ``plt.show()`` shows them, ``plt.close`` frees them).
+
+    Raises:
+        PlotError: no runs found, no run has a column asked for, a bad option.
+        OSError: a file could not be written.
+
+    A :class:`PlotNote` warning names each broken progress.txt and the runs left
+    out of a figure because they lack its x or y column.
+
+    Example:
+        >>> import pathlib, tempfile
+        >>> root = pathlib.Path(tempfile.mkdtemp())
+        >>> for seed in (0, 1):
+        ...     run = root / "ppo" / f"ppo_s{seed}"
+        ...     run.mkdir(parents=True)
+        ...     rows = "".join(f"{e}\\t{1000 * (e + 1)}\\t{e + seed}\\n" for e in range(3))
+        ...     _ = (run / "progress.txt").write_text(
+        ...         "Epoch\\tTotalEnvInteracts\\tAverageEpRet\\n" + rows)
+        >>> [fig] = make_plots([root / "ppo"], savefig=root / "curves.png")
+        >>> line = fig.axes[0].lines[0]
+        >>> line.get_ydata().tolist()  # the mean over the two seeds
+        [0.5, 1.5, 2.5]
+        >>> (root / "curves.png").exists()
+        True
+    """
+    logdirs = [all_logdirs] if isinstance(all_logdirs, str | os.PathLike) else list(all_logdirs)
+    xaxis = xaxis or DEFAULT_XAXIS
+    if values is None:
+        values = [DEFAULT_VALUE]
+    elif isinstance(values, str):
+        values = [values]
+    values = list(dict.fromkeys(values))  # a value asked twice is drawn once
+    estimate = _estimator(estimator)
+    paths = savefig_paths(savefig, values) if savefig is not None else []
+    _check_formats(paths)
+
+    try:
+        runs = load_runs(*logdirs, legend=legend, select=select, exclude=exclude)
+    except ValueError as err:  # a legend that does not fit the logdirs
+        raise PlotError(str(err)) from None
+    for path, error in runs.errors:
+        warnings.warn(f"skipping {path}: {error.reason}", PlotNote, stacklevel=2)
+    if not runs.runs:
+        raise PlotError(_nothing_found(logdirs, runs.logdirs, len(runs.errors), select, exclude))
+
+    plotted = _runs_per_value(runs.runs, xaxis, values)
+    table = runs.to_pandas()
+    condition = "Condition2" if count else "Condition1"
+    figures = [
+        _draw(table, kept, xaxis, value, condition, smooth, estimate, font_scale)
+        for value, kept in plotted.items()
+    ]
+    for figure, path in zip(figures, paths, strict=False):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        figure.savefig(path)
+    return figures
+
+
+def _estimator(estimator: str | Callable[..., float]) -> Callable[..., float]:
+    if callable(estimator):
+        return estimator
+    function = getattr(np, estimator, None)
+    if not callable(function):
+        raise PlotError(
+            f"--est {estimator!r} is not a numpy function; try mean, median, max, min or std"
+        )
+    return function
+
+
+def _check_formats(paths: list[Path]) -> None:
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    formats = FigureCanvasBase.get_supported_filetypes()
+    for path in paths:
+        if path.suffix[1:].lower() not in formats:
+            raise PlotError(
+                f"cannot write {path}: {path.suffix!r} is not a figure format; "
+                f"use .png, .svg or .pdf (or one of {', '.join(sorted(formats))})"
+            )
+
+
+def _nothing_found(
+    given: Sequence[str | os.PathLike[str]],
+    searched: list[str],
+    broken: int,
+    select: Sequence[str] | None,
+    exclude: Sequence[str] | None,
+) -> str:
+    named = ", ".join(map(os.fspath, given))
+    if not searched:
+        rules = "".join(
+            f" {flag} {' '.join(words)}"
+            for flag, words in (("--select", select), ("--exclude", exclude))
+            if words
+        )
+        return (
+            f"no runs found: no folder matches {named}{rules} (a logdir without a trailing "
+            f"'{os.sep}' is completed as a prefix of the names in its parent folder)"
+        )
+    where = ", ".join(searched)
+    if broken:
+        return f"no runs to plot: none of the {broken} progress.txt files under {where} is readable"
+    return f"no runs found: no progress.txt under {where}"
+
+
+def _columns(run: Run) -> list[str]:
+    """The columns a run can plot: its own, and Performance where it has one."""
+    extra = [DEFAULT_VALUE] if run.performance is not None else []
+    return [*run.progress.columns, *extra]
+
+
+def _runs_per_value(runs: list[Run], xaxis: str, values: list[str]) -> dict[str, list[Run]]:
+    """The runs each value's figure shows; notes the runs left out, errors on unknown columns."""
+    known: dict[str, None] = {}
+    for run in runs:
+        known.update(dict.fromkeys(_columns(run)))
+    for column in (xaxis, *values):
+        if column not in known:
+            raise PlotError(f"no run has a column {column!r}; the columns are: {', '.join(known)}")
+    with_x = [run for run in runs if xaxis in _columns(run)]
+    _note_left_out([run for run in runs if xaxis not in _columns(run)], xaxis, "every figure")
+    plotted: dict[str, list[Run]] = {}
+    for value in values:
+        kept = [run for run in with_x if value in _columns(run)]
+        if not kept:
+            raise PlotError(f"no run has both {xaxis!r} and {value!r}")
+        lacking = [run for run in with_x if value not in _columns(run)]
+        _note_left_out(lacking, value, f"the {value} figure")
+        plotted[value] = kept
+    return plotted
+
+
+def _note_left_out(runs: list[Run], column: str, figure: str) -> None:
+    if runs:
+        paths = ", ".join(run.path for run in runs)
+        warnings.warn(
+            f"{len(runs)} run(s) without a {column!r} column left out of {figure}: {paths}",
+            PlotNote,
+            stacklevel=3,
+        )
+
+
+def _draw(
+    table: pd.DataFrame,
+    runs: list[Run],
+    xaxis: str,
+    value: str,
+    condition: str,
+    smooth: int,
+    estimator: Callable[..., float],
+    font_scale: float,
+) -> Figure:
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    names = {f"{run.condition}-{run.index}" for run in runs}  # Condition2: one per run
+    data = table.loc[table["Condition2"].isin(names), [xaxis, value, "Condition1", "Condition2"]]
+    if smooth > 1:
+        by_run = data.groupby("Condition2", sort=False)[value]
+        data[value] = by_run.transform(lambda y: smooth_curve(y.to_numpy(), smooth))
+
+    with sns.axes_style("darkgrid"), sns.plotting_context(font_scale=font_scale):
+        figure = plt.figure()
+        ax = figure.add_subplot()
+        sns.lineplot(
+            data=data, x=xaxis, y=value, hue=condition, estimator=estimator, errorbar="sd", ax=ax
+        )
+        _place_legend(figure, ax)
+        xs = data[xaxis].to_numpy()
+        if np.isfinite(xs).any() and np.nanmax(xs) > SCI_XTICKS_ABOVE:
+            ax.ticklabel_format(style="sci", axis="x", scilimits=(0, 0))
+        figure.tight_layout(pad=0.5)
+    return figure
+
+
+def _place_legend(figure: Figure, ax: Axes) -> None:
+    """Spinning Up's legend (``loc='best'``, no title, draggable), or beside the curves.
+
+    With more than :data:`LEGEND_INSIDE_MAX` entries (e.g. ``--count`` on a sweep)
+    it would hide the curves: it goes to the right, in a smaller font, and the
+    figure is widened by its width so the axes keep their size.
+    """
+    import seaborn as sns
+
+    legend = ax.get_legend()
+    if legend is None:
+        return
+    if len(legend.get_texts()) <= LEGEND_INSIDE_MAX:
+        sns.move_legend(ax, "best", title=None)
+    else:
+        sns.move_legend(
+            ax, "upper left", bbox_to_anchor=(1.01, 1), title=None, fontsize="small", frameon=False
+        )
+        extent = ax.get_legend().get_window_extent(figure.canvas.get_renderer())
+        figure.set_figwidth(figure.get_figwidth() + extent.width / figure.dpi)
+    ax.get_legend().set_draggable(True)
+
+
+def _no_window_reason() -> str | None:
+    """Why ``--show`` cannot open a window here, or None when it can."""
+    try:
+        import matplotlib.pyplot as plt
+        from matplotlib.backends import BackendFilter, backend_registry
+
+        backend = plt.get_backend()  # resolves the default: a GUI one when there is a display
+    except ImportError as err:  # e.g. MPLBACKEND=tkagg with no display
+        return str(err)
+    if backend.lower() in backend_registry.list_builtin(BackendFilter.INTERACTIVE):
+        return None
+    return f"no display found (matplotlib backend {backend!r} cannot open a window)"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="spinfast plot",
+        description="Learning curves from Spinning Up runs, as spinup/utils/plot.py draws "
+        "them: one figure per -y value, one line per logdir (or exp_name), the mean over "
+        "its seeds with a band of one standard deviation. Headless: without --show the "
+        f"figures are written to files (--savefig, default {DEFAULT_SAVEFIG}).",
+    )
+    parser.add_argument("logdir", nargs="+", help="run folders, or prefixes of them")
+    parser.add_argument("--legend", "-l", nargs="*", help="one legend entry per logdir found")
+    parser.add_argument("--xaxis", "-x", default=DEFAULT_XAXIS, help="x column (%(default)s)")
+    parser.add_argument(
+        "--value",
+        "-y",
+        default=[DEFAULT_VALUE],
+        nargs="*",
+        help="y column(s), one figure each (Performance: AverageTestEpRet, else AverageEpRet)",
+    )
+    parser.add_argument("--count", action="store_true", help="one line per run, not per logdir")
+    parser.add_argument("--smooth", "-s", type=int, default=1, help="smoothing window (epochs)")
+    parser.add_argument("--select", nargs="*", help="keep logdirs containing all of these")
+    parser.add_argument("--exclude", nargs="*", help="drop logdirs containing any of these")
+    parser.add_argument("--est", default="mean", help="numpy estimator over seeds (mean)")
+    parser.add_argument(
+        "--savefig",
+        metavar="PATH",
+        help="write the figures here (.png, .svg or .pdf); with several -y values, one "
+        "file per value: PATH-VALUE.ext",
+    )
+    parser.add_argument("--show", action="store_true", help="open a window (needs a display)")
+    args = parser.parse_args(argv)
+
+    missing = [m for m in ("matplotlib", "seaborn", "pandas") if not importlib.util.find_spec(m)]
+    if missing:
+        print(
+            f"spinfast plot: needs {', '.join(missing)}: pip install 'spinfast[plot]'",
+            file=sys.stderr,
+        )
+        return 1
+    import matplotlib
+
+    if args.show:
+        reason = _no_window_reason()
+        if reason:
+            print(f"spinfast plot: --show: {reason}; use --savefig PATH", file=sys.stderr)
+            return 1
+    else:
+        matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    savefig = args.savefig or (None if args.show else DEFAULT_SAVEFIG)
+    values = list(dict.fromkeys(args.value or [DEFAULT_VALUE]))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            figures = make_plots(
+                args.logdir,
+                args.legend,
+                args.xaxis,
+                values,
+                args.count,
+                smooth=args.smooth,
+                select=args.select,
+                exclude=args.exclude,
+                estimator=args.est,
+                savefig=savefig,
+            )
+        except (PlotError, OSError) as err:
+            error = err
+        else:
+            error = None
+    for warning in caught:
+        kind = "note" if issubclass(warning.category, PlotNote) else "warning"
+        print(f"{kind}: {warning.message}", file=sys.stderr)
+    if error is not None:
+        print(f"spinfast plot: {error}", file=sys.stderr)
+        return 1
+    for path in savefig_paths(savefig, values) if savefig else []:
+        print(f"wrote {path}")
+    if args.show:
+        plt.show()
+    for figure in figures:
+        plt.close(figure)
+    return 0
