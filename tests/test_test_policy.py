@@ -608,3 +608,103 @@ def test_the_bundled_example_agent(capsys, tmp_path):
     )
     assert code == 0, err
     assert np.mean([ret for _, ret, _ in episodes_of(out)]) < 100  # before learning
+
+
+# --- the policy backend: native (Rust), tf (the session), auto ------------------------------
+
+
+def log_softmax_agent():
+    """A categorical agent whose logits go through LogSoftmax, an op with no native kernel."""
+
+    def build():
+        import tensorflow as tf
+
+        v1 = tf.compat.v1
+        x = v1.placeholder(tf.float32, (None, 2))
+        w = v1.get_variable("w", initializer=np.array([[0.0, 0.0], [-40.0, 40.0]], np.float32))
+        pi = tf.squeeze(v1.multinomial(tf.nn.log_softmax(tf.matmul(x, w)), 1), axis=1)
+        return {"x": x}, {"pi": pi}, {"w": w}
+
+    return build
+
+
+@pytest.fixture(scope="module")
+def log_softmax(tmp_path_factory):
+    """Always action 1 on LineEnv(discrete): return 5."""
+    folder = str(tmp_path_factory.mktemp("log_softmax"))
+    env = sa.LineEnv(discrete=True)
+    return sa.save_snapshots(folder, log_softmax_agent(), {None: {}}, env=env)
+
+
+@pytest.mark.parametrize("num_envs", [1, 3])
+@pytest.mark.parametrize("agent, flags", [("sac_like", ["-d"]), ("cartpole", []),
+                                          ("ppo_like", [])])  # fmt: skip
+def test_native_and_tf_give_the_same_deterministic_episodes(
+    capsys, request, tmp_path, agent, flags, num_envs
+):
+    folder = request.getfixturevalue(agent)
+    runs = {}
+    for backend in ("native", "tf"):
+        code, out, err = cli(capsys, folder, "-n", 7, "-nr", "--seed", 1, *flags, "--json",
+                             "--num-envs", num_envs, "--policy", backend,
+                             "--out", tmp_path / backend)  # fmt: skip
+        assert code == 0, err
+        report = json.loads(out)
+        assert report["policy"] == backend
+        runs[backend] = [(e["index"], e["length"], round(e["ret"], 4)) for e in report["episodes"]]
+    assert runs["native"] == runs["tf"]
+    if agent == "cartpole":
+        oracle = sa.cartpole_oracle(CARTPOLE_GAINS, 7, 1)
+        assert [(length, ret) for _, length, ret in runs["native"]] == [
+            (length, ret) for ret, length in oracle
+        ]
+
+
+def test_auto_runs_natively_without_a_word(capsys, coin, tmp_path):
+    code, out, err = cli(capsys, coin, "-n", 2, "-nr", "--json", "--out", tmp_path)
+    assert code == 0, err
+    assert json.loads(out)["policy"] == "native"
+    assert "TF session" not in err
+
+
+def test_auto_falls_back_to_tf_with_one_line_naming_the_op(capsys, log_softmax, tmp_path):
+    code, out, err = cli(capsys, log_softmax, "-n", 3, "-nr", "--json", "--out", tmp_path)
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["policy"] == "tf"
+    assert [(e["ret"], e["length"]) for e in report["episodes"]] == [(5.0, 5)] * 3
+    lines = [line for line in err.splitlines() if "TF session" in line]
+    assert lines == [
+        "Running the policy in the TF session: no native kernel for op LogSoftmax "
+        '(node "LogSoftmax")'
+    ]
+
+
+def test_policy_native_refuses_naming_the_op(capsys, log_softmax, tmp_path):
+    code, out, err = cli(capsys, log_softmax, "-n", 1, "-nr", "--policy", "native",
+                         "--out", tmp_path)  # fmt: skip
+    line = one_line_error(code, out, err, "error: no native kernel for op LogSoftmax")
+    assert line.endswith("(--policy tf runs it in the TF session)")
+    code, out, err = cli(capsys, log_softmax, "-n", 1, "-nr", "--policy", "tf",
+                         "--out", tmp_path / "tf")  # fmt: skip
+    assert code == 0 and "TF session" not in err
+
+
+def test_load_policy_backends(sac_like):
+    from spinfast.native_policy import NativePolicy
+    from spinfast.tf_model import TFPolicy
+
+    obs = np.array([[3.0, 1.0], [-2.0, 1.0]], np.float32)
+    _, native = load_policy(sac_like, deterministic=True, backend="native")
+    _, session = load_policy(sac_like, deterministic=True, backend="tf")
+    _, auto = load_policy(sac_like, deterministic=True)
+    assert isinstance(native, NativePolicy) and isinstance(auto, NativePolicy)
+    assert isinstance(session, TFPolicy)
+    # one observation in, one action out, the same type and value as the session's
+    one, want = native(obs[0]), session(obs[0])
+    assert type(one) is type(want) and one.dtype == want.dtype and one.shape == want.shape
+    np.testing.assert_allclose(one, want, rtol=1e-6)
+    np.testing.assert_allclose(native.batch(obs), session.batch(obs), rtol=1e-6)
+    assert (native.obs_shape, native.action_key) == (session.obs_shape, session.action_key)
+    with pytest.raises(ValueError, match="backend must be one of auto, native, tf, not 'jax'"):
+        load_policy(sac_like, backend="jax")

@@ -10,11 +10,33 @@ caller can fall back to the TF session.
 from __future__ import annotations
 
 import secrets
+from typing import TYPE_CHECKING, Literal
 
 from spinfast import _core
-from spinfast.policy_graph import PolicyGraph
+from spinfast.policy_graph import PolicyGraph, extract_policy_graph
 
-__all__ = ["NativePolicy", "native_ops"]
+if TYPE_CHECKING:
+    from spinfast.tf_model import TFPolicy
+
+__all__ = [
+    "BACKENDS",
+    "Backend",
+    "NativePolicy",
+    "check_backend",
+    "from_tf_policy",
+    "native_ops",
+]
+
+#: How ``load_policy`` runs a policy: ``"native"`` (Rust, refusing a graph it cannot
+#: run), ``"tf"`` (the TF session) or ``"auto"`` (native, else TF with one line why).
+Backend = Literal["auto", "native", "tf"]
+BACKENDS: tuple[Backend, ...] = ("auto", "native", "tf")
+
+
+def check_backend(backend: str) -> None:
+    """Raise ValueError unless ``backend`` is one of :data:`BACKENDS`."""
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, not {backend!r}")
 
 
 def native_ops() -> list[str]:
@@ -48,6 +70,7 @@ class NativePolicy(_core.NativePolicy):
 
     Attributes:
         action_key: ``output``.
+        backend: ``"native"`` (a TF-session policy's is ``"tf"``).
         obs_shape: the observation shape (``x`` without its batch axis; None for a
             dimension the graph leaves open), or None when the graph does not say.
 
@@ -94,9 +117,32 @@ class NativePolicy(_core.NativePolicy):
             # Lay out the batch-of-one plan now: a graph that cannot run fails at load.
             self.prepare([1, *self.obs_shape])
 
+    backend = "native"
+
+    #: The stacked observations of envs stepped in lockstep in, their actions out
+    #: (what ``spinfast.engines`` calls on a policy that has it).
+    batch = _core.NativePolicy.act_batch
+
     def seed(self, seed: int | None) -> None:
         """Restart the sampling: the same seed gives the same actions again."""
         super().seed(_seed64(seed))
 
     def __repr__(self) -> str:
         return f"NativePolicy(action_key={self.action_key!r}, ops={sorted(self.graph.op_types)})"
+
+
+def from_tf_policy(policy: TFPolicy, seed: int | None = None) -> NativePolicy:
+    """Compile the action output of an agent loaded in a TF session.
+
+    Arguments:
+        policy: the agent as ``spinfast.tf_model.TFPolicy`` loads it; it acts with
+            the same output (``policy.action_key``).
+        seed: seeds the native sampling (a different generator from TF's: the same
+            seed repeats the native actions, not the TF session's).
+
+    Raises:
+        NativePolicyError: as :class:`NativePolicy`.
+    """
+    key = policy.action_key
+    graph = extract_policy_graph(policy.session, policy.model["x"], {key: policy.model[key]})
+    return NativePolicy(graph, key, seed)

@@ -37,7 +37,13 @@ from typing import Any, Literal, final
 
 from spinfast.engines import ENGINES, Engine, check_engine, run_engine
 from spinfast.envs import make_env, restore_env
-from spinfast.errors import EnvironmentMismatch, EnvironmentNotFound, SnapshotError
+from spinfast.errors import (
+    EnvironmentMismatch,
+    EnvironmentNotFound,
+    NativePolicyError,
+    SnapshotError,
+)
+from spinfast.native_policy import BACKENDS, Backend, check_backend
 from spinfast.rollout import Episode
 from spinfast.snapshots import Snapshot, find_snapshot
 
@@ -74,6 +80,7 @@ def load_policy(
     deterministic: bool = False,
     *,
     seed: int | None = None,
+    backend: Backend = "auto",
 ) -> tuple[Any, Callable[[Any], Any]]:
     """Load a saved agent and, when it can be restored, its environment.
 
@@ -84,22 +91,30 @@ def load_policy(
         deterministic: act with ``mu`` (SAC's mean action). An agent with no
             ``mu`` acts with ``pi``, after a warning.
         seed: seed the policy's sampling (``pi``), so that it repeats.
+        backend: ``"auto"`` (default): the policy runs natively in Rust
+            (:class:`spinfast.native_policy.NativePolicy`, no TF session per step)
+            when every op from ``x`` to the action has a native kernel, else in the
+            TF session, after one line on stderr naming the ops; ``"native"``:
+            natively or not at all; ``"tf"``: in the TF session.
 
     Returns:
         ``(env, get_action)``: the env unpickled from ``vars[itr].pkl``, or None
         (with a warning saying why) when it cannot be restored; and a function
-        from one observation to one action.
+        from one observation to one action (its ``batch`` method takes a batch).
 
     Raises:
         SnapshotError: no such folder or snapshot, or an incomplete or unreadable one.
+        NativePolicyError: ``backend="native"`` and the policy cannot run natively.
+        ValueError: an unknown backend.
 
     Example::
 
         env, get_action = load_policy("data/sac/sac_s0", itr=10, deterministic=True)
         action = get_action(env.reset(seed=0)[0])
     """
+    check_backend(backend)
     snapshot = find_snapshot(fpath, itr)
-    get_action = _get_action(snapshot, deterministic, seed)
+    get_action = _get_action(snapshot, deterministic, seed, backend)
     try:
         env = restore_env(snapshot)
     except EnvironmentNotFound as err:
@@ -112,7 +127,9 @@ def load_policy(
 load_policy_and_env = load_policy
 
 
-def _get_action(snapshot: Snapshot, deterministic: bool, seed: int | None) -> Any:
+def _get_action(
+    snapshot: Snapshot, deterministic: bool, seed: int | None, backend: Backend = "auto"
+) -> Any:
     """The one place an agent's ``get_action`` is built."""
     from spinfast.tf_model import TFPolicy
 
@@ -129,7 +146,19 @@ def _get_action(snapshot: Snapshot, deterministic: bool, seed: int | None) -> An
         )
     else:
         print("Using default action op.", file=sys.stderr)
-    return policy
+    if backend == "tf":
+        return policy
+    from spinfast.native_policy import from_tf_policy
+
+    try:
+        native = from_tf_policy(policy, seed)
+    except NativePolicyError as err:
+        if backend == "native":
+            raise
+        print(f"Running the policy in the TF session: {err}", file=sys.stderr)
+        return policy
+    policy.session.close()  # the weights are in the native policy now
+    return native
 
 
 @final
@@ -302,6 +331,11 @@ def _parser() -> argparse.ArgumentParser:
         help="step N copies of the env in lockstep, one batched policy call per step "
         "(copies: a fresh unpickle of vars.pkl each, or gymnasium.make with --env)",
     )  # fmt: skip
+    parser.add_argument(
+        "--policy", choices=BACKENDS, default="auto",
+        help="run the policy natively in Rust (native), in the TF session (tf), or "
+        "natively unless an op has no native kernel (auto, the default)",
+    )  # fmt: skip
     return parser
 
 
@@ -330,6 +364,9 @@ def main(argv: list[str] | None = None) -> int:
             report = _test_policy(args)
     except (SnapshotError, EnvironmentNotFound, EnvironmentMismatch) as err:
         print(err if isinstance(err, EnvironmentNotFound) else f"error: {err}", file=sys.stderr)
+        return 1
+    except NativePolicyError as err:
+        print(f"error: {err} (--policy tf runs it in the TF session)", file=sys.stderr)
         return 1
     except ModuleNotFoundError as err:
         if err.name not in ("tensorflow", "gymnasium", "joblib"):
@@ -364,7 +401,7 @@ def _test_policy(args: argparse.Namespace) -> dict[str, Any]:
         make_env(args.env, render) if args.env else restore_env(snapshot)
         for _ in range(args.num_envs)
     ]
-    get_action = _get_action(snapshot, args.deterministic, args.seed)
+    get_action = _get_action(snapshot, args.deterministic, args.seed, args.policy)
     _check_obs_shape(envs[0], getattr(get_action, "obs_shape", None))
     result = run_policy(
         envs if args.num_envs > 1 else envs[0],
@@ -381,6 +418,7 @@ def _test_policy(args: argparse.Namespace) -> dict[str, Any]:
         "snapshot": snapshot.path,
         "env": args.env or snapshot.vars_path,
         "action": getattr(get_action, "action_key", None),
+        "policy": getattr(get_action, "backend", None),
         "seed": args.seed,
         "engine": args.engine,
         "num_envs": args.num_envs,

@@ -124,7 +124,10 @@ class TFPolicy:
         action_key: ``"mu"`` or ``"pi"``.
         obs_shape: the observation shape the agent takes (``x`` without its
             batch axis), None where the graph does not say.
+        backend: ``"tf"`` (``spinfast.native_policy.NativePolicy``'s is ``"native"``).
     """
+
+    backend = "tf"
 
     def __init__(
         self, snapshot_path: str, deterministic: bool = False, seed: int | None = None
