@@ -8,6 +8,9 @@ from pathlib import Path
 
 import pytest
 
+#: agents saved once per test module, shared by the test_policy and engine tests
+pytest_plugins = ["agent_fixtures"]
+
 #: ../shared/corpus beside the repo: real progress.txt/config.json files from public
 #: Spinning Up runs. It lies outside the repo, so tests that need it skip without it.
 CORPUS = Path(

@@ -13,16 +13,9 @@ tf = pytest.importorskip("tensorflow", reason="the tf extra is not installed: pi
 import gymnasium  # noqa: E402
 
 import saved_agents as sa  # noqa: E402
+from agent_fixtures import CARTPOLE_GAINS, cli, episodes_of  # noqa: E402
 from spinfast.test_policy import load_policy, run_policy  # noqa: E402
 from terminal import stderr_on_a_terminal  # noqa: E402
-from test_test_policy import (  # noqa: E402, F401 (fixtures)
-    CARTPOLE_GAINS,
-    cartpole,
-    cli,
-    coin,
-    episodes_of,
-    sac_like,
-)
 
 
 def both_engines(capsys, tmp_path, *argv):
