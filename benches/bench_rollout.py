@@ -108,15 +108,16 @@ def bare_loop(env, action, episodes):
     return steps
 
 
-def spinning_up_loop(env, sess, model, episodes):
+def spinning_up_loop(env, sess, model, episodes, max_ep_len=None):
     """spinup/utils/test_policy.py's run_policy loop (its get_action is one sess.run
-    with a feed_dict per step), on Gymnasium's 5-tuple."""
+    with a feed_dict per step; an episode also ends at max_ep_len), on Gymnasium's
+    5-tuple."""
     get_action = lambda x: sess.run(model["pi"], feed_dict={model["x"]: x[None, :]})[0]  # noqa: E731
     steps = 0
     for k in range(episodes):
         o, _ = env.reset(seed=SEED + k)
         ep_ret, ep_len, d = 0.0, 0, False
-        while not d:
+        while not (d or ep_len == max_ep_len):
             o, r, terminated, truncated, _ = env.step(get_action(o))
             d = terminated or truncated
             ep_ret += r

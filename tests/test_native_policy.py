@@ -305,3 +305,14 @@ def test_spinning_up_cores_run_natively(spinup_agents, algo_env):
     pi = NativePolicy(graph, "pi", seed=0)
     action, tf_action = pi.act(obs[0]), sess.run(model["pi"], {model["x"]: obs[:1]})[0]
     assert type(action) is type(tf_action) and np.shape(action) == np.shape(tf_action)
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    import spinfast.errors
+    import spinfast.native_policy
+
+    for module in (spinfast.native_policy, spinfast.errors):
+        result = doctest.testmod(module)
+        assert result.attempted > 0 and result.failed == 0, module.__name__

@@ -15,6 +15,7 @@ Write them from your own training code, as Spinning Up does::
 
 from spinfast.errors import (
     EnvironmentNotFound,
+    NativePolicyError,
     OutputExistsError,
     ProgressColumnsError,
     ProgressParseError,
@@ -27,6 +28,7 @@ __all__ = [
     "EnvironmentNotFound",
     "EpochLogger",
     "Logger",
+    "NativePolicyError",
     "OutputExistsError",
     "ProgressColumnsError",
     "Progress",

@@ -96,9 +96,10 @@ impl Program {
             if !unsupported.is_empty() {
                 continue;
             }
-            match typed(node, op, inputs, &nodes)? {
+            match typed(node, op, inputs, &nodes) {
                 Ok(step) => nodes.push(step),
-                Err(why) => unsupported.push(why),
+                Err(Rejection::Unsupported(why)) => unsupported.push(why),
+                Err(Rejection::Invalid(err)) => return Err(err),
             }
         }
         if !unsupported.is_empty() {
@@ -118,37 +119,46 @@ impl Program {
     }
 }
 
+/// Why [`typed`] turned a node down: a use of an op the kernels do not cover (so
+/// the graph can run elsewhere), or a graph that is wrong.
+enum Rejection {
+    Unsupported(Unsupported),
+    Invalid(PolicyError),
+}
+
+impl From<PolicyError> for Rejection {
+    fn from(err: PolicyError) -> Self {
+        Rejection::Invalid(err)
+    }
+}
+
 /// The step for `node`: its element type and whether it is static, after checking
-/// its inputs' types. `Err(Unsupported)` for types the kernels do not handle.
-fn typed(
-    node: &Node,
-    op: Op,
-    inputs: Vec<usize>,
-    done: &[Step],
-) -> Result<Result<Step, Unsupported>, PolicyError> {
-    let unsupported = |detail: String| Unsupported {
-        node: node.name.clone(),
-        op: node.op.clone(),
-        detail: Some(detail),
+/// its inputs' types.
+fn typed(node: &Node, op: Op, inputs: Vec<usize>, done: &[Step]) -> Result<Step, Rejection> {
+    let unsupported = |detail: String| {
+        Rejection::Unsupported(Unsupported {
+            node: node.name.clone(),
+            op: node.op.clone(),
+            detail: Some(detail),
+        })
     };
     let invalid = |reason: String| PolicyError::invalid(&node.name, &node.op, reason);
     if let Some(n) = op.arity() {
         if inputs.len() != n {
-            return Err(invalid(format!("expects {n} inputs, has {}", inputs.len())));
+            return Err(invalid(format!("expects {n} inputs, has {}", inputs.len())).into());
         }
     } else if inputs.len() < 2 {
-        return Err(invalid("expects values and an axis".into()));
+        return Err(invalid("expects values and an axis".into()).into());
     }
-    let dtypes: Vec<DType> = inputs.iter().map(|&i| done[i].dtype).collect();
+    let dtype_of = |i: usize| done[inputs[i]].dtype;
     let all_static = inputs.iter().all(|&i| done[i].is_static);
-    let float_inputs = |which: &[DType]| -> Result<(), Unsupported> {
-        match which.iter().find(|d| **d != DType::F32) {
-            Some(d) => Err(unsupported(format!("{d:?} input"))),
-            None => Ok(()),
-        }
+    // The first `n` inputs must be floats.
+    let floats = |n: usize| match (0..n).map(dtype_of).find(|d| *d != DType::F32) {
+        Some(d) => Err(unsupported(format!("{d:?} input"))),
+        None => Ok(()),
     };
     // An integer parameter (axis, shape, count) must be known from the shapes alone.
-    let static_int = |i: usize, what: &str| -> Result<(), PolicyError> {
+    let static_int = |i: usize, what: &str| {
         let step = &done[inputs[i]];
         if !step.dtype.is_int() {
             return Err(invalid(format!("its {what} is not an integer tensor")));
@@ -160,86 +170,66 @@ fn typed(
         }
         Ok(())
     };
+    // The element type a dtype attribute gives the output, if `allowed`.
+    let output = |key: &str, default: &str, allowed: fn(DType) -> bool| match node
+        .dtype_attr(key, default)
+    {
+        Ok(d) if allowed(d) => Ok(d),
+        Ok(d) => Err(unsupported(format!("{d:?} output"))),
+        Err(why) => Err(unsupported(why)),
+    };
+    let is_float = |d: DType| d == DType::F32;
     let mut value = None;
     let (dtype, is_static) = match &op {
-        Op::Input => match node.dtype_attr("dtype", "float32") {
-            Ok(DType::F32) => (DType::F32, false),
-            Ok(other) => return Ok(Err(unsupported(format!("{other:?} observations")))),
-            Err(why) => return Ok(Err(unsupported(why))),
-        },
+        Op::Input => (output("dtype", "float32", is_float)?, false),
         Op::Constant => {
-            if let Err(why) = node.dtype_attr("dtype", "float32") {
-                return Ok(Err(unsupported(why)));
-            }
+            node.dtype_attr("dtype", "float32").map_err(unsupported)?;
             let Some(v) = &node.value else {
-                return Err(invalid("no value was given for it".into()));
+                return Err(invalid("no value was given for it".into()).into());
             };
             if v.elements() != v.data.len() {
-                return Err(invalid(format!(
+                let reason = format!(
                     "its value has {} elements for shape {:?}",
                     v.data.len(),
                     v.shape
-                )));
+                );
+                return Err(invalid(reason).into());
             }
             value = Some(v.clone());
             (v.dtype, true)
         }
-        Op::View | Op::Squeeze { .. } => (dtypes[0], all_static),
+        Op::View | Op::Squeeze { .. } => (dtype_of(0), all_static),
         Op::Reshape => {
             static_int(1, "shape")?;
-            (dtypes[0], done[inputs[0]].is_static)
+            (dtype_of(0), done[inputs[0]].is_static)
         }
         Op::MatMul { .. } | Op::BiasAdd | Op::Binary(_) | Op::Unary(_) | Op::Softmax => {
-            if let Err(why) = float_inputs(&dtypes) {
-                return Ok(Err(why));
-            }
+            floats(inputs.len())?;
             (DType::F32, all_static)
         }
         Op::Concat => {
             let n = inputs.len() - 1;
-            if let Err(why) = float_inputs(&dtypes[..n]) {
-                return Ok(Err(why));
-            }
+            floats(n)?;
             static_int(n, "axis")?;
             (DType::F32, all_static)
         }
-        Op::Shape => match node.dtype_attr("out_type", "int32") {
-            Ok(d) if d.is_int() => (d, true),
-            Ok(d) => return Ok(Err(unsupported(format!("{d:?} output")))),
-            Err(why) => return Ok(Err(unsupported(why))),
-        },
+        Op::Shape => (output("out_type", "int32", DType::is_int)?, true),
         Op::ArgMax => {
-            if let Err(why) = float_inputs(&dtypes[..1]) {
-                return Ok(Err(why));
-            }
+            floats(1)?;
             static_int(1, "axis")?;
-            match node.dtype_attr("output_type", "int64") {
-                Ok(d) if d.is_int() => (d, all_static),
-                Ok(d) => return Ok(Err(unsupported(format!("{d:?} output")))),
-                Err(why) => return Ok(Err(unsupported(why))),
-            }
+            (output("output_type", "int64", DType::is_int)?, all_static)
         }
         Op::RandomNormal => {
             static_int(0, "shape")?;
-            match node.dtype_attr("dtype", "float32") {
-                Ok(DType::F32) => (DType::F32, false),
-                Ok(d) => return Ok(Err(unsupported(format!("{d:?} output")))),
-                Err(why) => return Ok(Err(unsupported(why))),
-            }
+            (output("dtype", "float32", is_float)?, false)
         }
         Op::Multinomial => {
-            if let Err(why) = float_inputs(&dtypes[..1]) {
-                return Ok(Err(why));
-            }
+            floats(1)?;
             static_int(1, "number of samples")?;
-            match node.dtype_attr("output_dtype", "int64") {
-                Ok(d) if d.is_int() => (d, false),
-                Ok(d) => return Ok(Err(unsupported(format!("{d:?} output")))),
-                Err(why) => return Ok(Err(unsupported(why))),
-            }
+            (output("output_dtype", "int64", DType::is_int)?, false)
         }
     };
-    Ok(Ok(Step {
+    Ok(Step {
         name: node.name.clone(),
         op_type: node.op.clone(),
         op,
@@ -247,5 +237,5 @@ fn typed(
         dtype,
         is_static,
         value,
-    }))
+    })
 }

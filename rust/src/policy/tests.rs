@@ -320,18 +320,24 @@ fn gaussian(log_std: f32) -> Vec<Node> {
     ]
 }
 
-/// Spinning Up's categorical head: squeeze(multinomial(logits, 1), axis=1).
-fn categorical() -> Vec<Node> {
-    vec![
-        placeholder(&[-1, 3]),
+/// Spinning Up's categorical head on `logits`: pi = squeeze(multinomial(logits, 1), axis=1).
+fn categorical_head(logits: &str) -> [Node; 3] {
+    [
         int_const("one", &[1]),
-        node("draw", "Multinomial", &["x", "one"]),
+        node("draw", "Multinomial", &[logits, "one"]),
         with_attr(
             node("pi", "Squeeze", &["draw"]),
             "squeeze_dims",
             Attr::Ints(vec![1]),
         ),
     ]
+}
+
+/// The categorical head straight on the observations (3 logits).
+fn categorical() -> Vec<Node> {
+    let mut nodes = vec![placeholder(&[-1, 3])];
+    nodes.extend(categorical_head("x"));
+    nodes
 }
 
 #[test]
@@ -388,14 +394,8 @@ fn evaluating_allocates_nothing_of_its_own() {
     nodes.extend([
         constant("w2", &[3, 2], &[1.0, -1.0, 0.5, 0.5, 2.0, 0.0]),
         node("logits", "MatMul", &["y", "w2"]),
-        int_const("one", &[1]),
-        node("draw", "Multinomial", &["logits", "one"]),
-        with_attr(
-            node("pi", "Squeeze", &["draw"]),
-            "squeeze_dims",
-            Attr::Ints(vec![1]),
-        ),
     ]);
+    nodes.extend(categorical_head("logits"));
     let mut e = evaluator(nodes, "pi");
     let obs = [0.5f32, -0.25];
     let before = allocations();
