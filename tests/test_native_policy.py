@@ -316,3 +316,24 @@ def test_docstring_examples_run():
     for module in (spinfast.native_policy, spinfast.errors):
         result = doctest.testmod(module)
         assert result.attempted > 0 and result.failed == 0, module.__name__
+
+
+def test_empty_batches_and_a_constant_action():
+    from spinfast.policy_graph import GraphNode, PolicyGraph
+
+    graph = PolicyGraph(input="x", outputs={"pi": "pi", "c": "c"}, nodes=(
+        GraphNode("x", "Placeholder", (), {"dtype": "float32", "shape": [-1, 2]}),
+        GraphNode("w", "Const", (), {"dtype": "float32"}, np.ones((2, 3), np.float32)),
+        GraphNode("y", "MatMul", (("x", 0), ("w", 0)), {}),
+        GraphNode("one", "Const", (), {"dtype": "int32"}, np.array(1, np.int32)),
+        GraphNode("draw", "Multinomial", (("y", 0), ("one", 0)), {}),
+        GraphNode("pi", "Squeeze", (("draw", 0),), {"squeeze_dims": [1]}),
+        GraphNode("c", "Const", (), {"dtype": "float32"}, np.array(2.0, np.float32)),
+    ))  # fmt: skip
+    empty = NativePolicy(graph, "pi").act_batch(np.zeros((0, 2), np.float32))
+    assert empty.shape == (0,) and empty.dtype == np.int64
+    constant = NativePolicy(graph, "c")
+    assert constant.act_batch(np.zeros((3, 2), np.float32)) == np.float32(2.0)
+    # as TF's sess.run(c)[0] would, a scalar action has no row to take
+    with pytest.raises(IndexError, match="the action output is a scalar"):
+        constant(np.zeros(2, np.float32))

@@ -70,7 +70,9 @@ class NativePolicy:
     Subclassed by :class:`spinfast.native_policy.NativePolicy`, which builds it
     from a :class:`spinfast.policy_graph.PolicyGraph`. For each observation shape a plan
     (shapes, buffers, folded constants) is laid out on first use and kept (up to 8);
-    calls then allocate nothing in the evaluator. The GIL is held while it runs.
+    calls then allocate nothing in the evaluator (for a batch of more than one row,
+    matrixmultiply's sgemm allocates its packing scratch inside each product). The
+    GIL is held while it runs.
 
     Arguments:
         nodes: ``(name, op, inputs, attrs, value)`` per node, inputs as

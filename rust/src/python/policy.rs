@@ -152,11 +152,14 @@ impl NativePolicy {
         obs: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let out = self.evaluate(py, obs, true)?;
-        let Some((_, rest)) = out.shape.split_first() else {
+        let Some((&rows, rest)) = out.shape.split_first() else {
             return Err(PyIndexError::new_err(
                 "the action output is a scalar: it has no batch axis to take one action from",
             ));
         };
+        if rows == 0 {
+            return Err(PyIndexError::new_err("the action output is empty"));
+        }
         let row: usize = rest.iter().product();
         to_numpy(py, rest, out.data, out.dtype, row)
     }
