@@ -48,3 +48,42 @@ pub fn read_table_guarded(path: &Path) -> Result<Table, ProgressError> {
         })
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_result_per_folder_in_order_and_broken_files_do_not_stop_the_rest() {
+        let root = std::env::temp_dir().join(format!("spinfast-bulk-{}", std::process::id()));
+        let folders: Vec<PathBuf> = (0..40).map(|i| root.join(format!("run_s{i}"))).collect();
+        for (i, dir) in folders.iter().enumerate() {
+            std::fs::create_dir_all(dir).unwrap();
+            let table = if i % 7 == 3 {
+                String::new() // a run that died before its first dump
+            } else {
+                format!("Epoch\tAverageEpRet\n0\t{i}\n")
+            };
+            std::fs::write(dir.join("progress.txt"), table).unwrap();
+            if i % 2 == 0 {
+                std::fs::write(dir.join("config.json"), format!("{{\"seed\": {i}}}")).unwrap();
+            }
+        }
+        for threads in [None, Some(1), Some(3)] {
+            let results = read_run_folders(&folders, threads);
+            assert_eq!(results.len(), folders.len());
+            for (i, files) in results.iter().enumerate() {
+                match &files.progress {
+                    Ok(table) => assert_eq!(table.column(1), [i as f64]),
+                    Err(err) => {
+                        assert_eq!(i % 7, 3);
+                        assert!(matches!(err.kind, ErrorKind::Empty));
+                    }
+                }
+                let config = (i % 2 == 0).then(|| format!("{{\"seed\": {i}}}"));
+                assert_eq!(files.config_json, config);
+            }
+        }
+        std::fs::remove_dir_all(root).unwrap();
+    }
+}
