@@ -12,6 +12,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use memchr::{memchr, memchr_iter};
+use rayon::prelude::*;
 
 use super::cell::parse_cell;
 use super::error::{ErrorKind, ProgressError};
@@ -43,6 +44,10 @@ pub fn read_table(path: &Path) -> Result<Table, ProgressError> {
     parse_table(&std::fs::read(path)?)
 }
 
+/// Bodies smaller than this are parsed on one thread; larger ones are cut at line
+/// ends into pieces of at least this size, parsed in parallel.
+const PARALLEL_PIECE: usize = 1 << 20;
+
 /// Parses the bytes of a progress.txt file.
 pub fn parse_table(bytes: &[u8]) -> Result<Table, ProgressError> {
     if bytes.is_empty() {
@@ -51,43 +56,118 @@ pub fn parse_table(bytes: &[u8]) -> Result<Table, ProgressError> {
     let bytes = bytes.strip_prefix(BOM).unwrap_or(bytes);
     let (bytes, mut truncated) = cut_at_nul(bytes);
 
-    let mut lines = Lines::new(bytes);
+    let mut lines = Lines::new(bytes, 1);
     let (header_no, header) = lines
         .next()
         .ok_or_else(|| ProgressError::at(1, ErrorKind::NoHeader))?;
     let columns = parse_header(header_no, header)?;
     let width = columns.len();
+    let ends_with_newline = bytes.last() == Some(&b'\n');
 
-    // Rows are parsed into `row`, then appended to `values` (row-major) once the
-    // whole line has been read, so a bad line leaves nothing half-written.
+    let pieces = split_at_line_ends(lines.rest, PARALLEL_PIECE, rayon::current_num_threads());
+    let last = pieces.len() - 1;
+    let parse = |(i, piece): (usize, &&[u8])| {
+        let cut_at_end = i == last && !ends_with_newline;
+        parse_rows(piece, &columns, cut_at_end)
+    };
+    let parsed: Vec<Result<Rows, ProgressError>> = if pieces.len() == 1 {
+        pieces.iter().enumerate().map(parse).collect()
+    } else {
+        pieces.par_iter().enumerate().map(parse).collect()
+    };
+
+    // Each piece numbered its lines from 1: the first error, in file order, gets
+    // the lines of the header and of the pieces before it added.
+    let mut lines_before = header_no;
+    let mut done = Vec::with_capacity(parsed.len());
+    for result in parsed {
+        match result {
+            Ok(rows) => {
+                lines_before += rows.lines;
+                truncated |= rows.truncated;
+                done.push(rows.values);
+            }
+            Err(mut err) => {
+                err.line = err.line.map(|line| line + lines_before);
+                return Err(err);
+            }
+        }
+    }
+    let rows = done.iter().map(Vec::len).sum::<usize>() / width;
+    Ok(Table {
+        columns,
+        rows,
+        values: to_column_major(&done, rows, width),
+        truncated,
+    })
+}
+
+/// The rows of one piece of a file's body, row after row.
+struct Rows {
+    values: Vec<f64>,
+    /// How many lines the piece held.
+    lines: usize,
+    truncated: bool,
+}
+
+/// Parses the data lines of `piece`, numbering them from 1. `cut_at_end`: the
+/// piece ends the file and the file does not end with a newline.
+fn parse_rows(piece: &[u8], columns: &[String], cut_at_end: bool) -> Result<Rows, ProgressError> {
+    let width = columns.len();
+    // Each line is parsed into `row`, then appended to `values` once the whole
+    // line has been read, so a bad line leaves nothing half-written.
     let mut row = vec![0.0; width];
-    let mut values: Vec<f64> = Vec::with_capacity(bytes.len() / 8);
+    let mut values: Vec<f64> = Vec::with_capacity(piece.len() / 8);
+    let mut lines = Lines::new(piece, 1);
+    let mut truncated = false;
     while let Some((line_no, line)) = lines.next() {
         if line.is_empty() {
             continue;
         }
         // A last line without its newline is a write that was interrupted: when
         // it is short or does not parse, keep the complete rows above it and say so.
-        let cut_mid_write = lines.at_end() && !lines.ended_with_newline;
-        match parse_row(line_no, line, &columns, &mut row) {
+        let cut_mid_write = cut_at_end && lines.rest.is_empty();
+        match parse_row(line_no, line, columns, &mut row) {
             Ok(found) if cut_mid_write && found < width => truncated = true,
             Ok(_) => values.extend_from_slice(&row),
             Err(_) if cut_mid_write => truncated = true,
             Err(err) => return Err(err),
         }
     }
-    let rows = values.len() / width;
-    Ok(Table {
-        columns,
-        rows,
-        values: to_column_major(&values, rows, width),
+    Ok(Rows {
+        values,
+        lines: lines.next_no - 1,
         truncated,
     })
 }
 
-fn to_column_major(row_major: &[f64], rows: usize, width: usize) -> Vec<f64> {
-    let mut out = vec![0.0; row_major.len()];
-    for (r, row) in row_major.chunks_exact(width).enumerate() {
+/// Cuts `body` just after line ends into at most `parts` pieces of at least
+/// `min_size` bytes (one piece when it is small). Every piece but the last ends
+/// with a newline; none is empty unless `body` is.
+fn split_at_line_ends(body: &[u8], min_size: usize, parts: usize) -> Vec<&[u8]> {
+    let parts = parts.min(body.len() / min_size).max(1);
+    let mut pieces = Vec::with_capacity(parts);
+    let mut rest = body;
+    for i in (1..parts).rev() {
+        let target = rest.len() / (i + 1);
+        match memchr(b'\n', &rest[target..]) {
+            Some(nl) if target + nl + 1 < rest.len() => {
+                let (piece, tail) = rest.split_at(target + nl + 1);
+                pieces.push(piece);
+                rest = tail;
+            }
+            _ => break,
+        }
+    }
+    pieces.push(rest);
+    pieces
+}
+
+/// Row-major pieces (each a whole number of rows) into one column-major buffer.
+fn to_column_major(pieces: &[Vec<f64>], rows: usize, width: usize) -> Vec<f64> {
+    let mut out = vec![0.0; rows * width];
+    let all_rows = pieces.iter().flat_map(|piece| piece.chunks_exact(width));
+    for (r, row) in all_rows.enumerate() {
         for (c, &value) in row.iter().enumerate() {
             out[c * rows + r] = value;
         }
@@ -190,24 +270,18 @@ fn slow_cell(line_no: usize, cell: &[u8], column: &str) -> Result<f64, ProgressE
     })
 }
 
-/// The lines of a file with their 1-based numbers, `\r\n` or `\n` ended.
+/// The lines of a file (or of a piece of one) with their numbers, `\r\n` or `\n` ended.
 struct Lines<'a> {
     rest: &'a [u8],
     next_no: usize,
-    ended_with_newline: bool,
 }
 
 impl<'a> Lines<'a> {
-    fn new(bytes: &'a [u8]) -> Self {
+    fn new(bytes: &'a [u8], first_no: usize) -> Self {
         Self {
             rest: bytes,
-            next_no: 1,
-            ended_with_newline: bytes.last() == Some(&b'\n'),
+            next_no: first_no,
         }
-    }
-
-    fn at_end(&self) -> bool {
-        self.rest.is_empty()
     }
 }
 
@@ -314,5 +388,63 @@ mod tests {
             (Some(1), ErrorKind::DuplicateColumn { .. })
         ));
         assert!(matches!(kind(b"\n1\n"), (Some(1), ErrorKind::NoHeader)));
+    }
+
+    /// A body of several MiB, so that it is parsed in pieces on several threads.
+    fn big_file(rows: usize) -> String {
+        let mut text = String::from("Epoch\tA\tB\n");
+        for r in 0..rows {
+            text += &format!("{r}\t{}\t{}\n", r as f64 * 0.1, -(r as f64) / 3.0);
+        }
+        text
+    }
+
+    #[test]
+    fn pieces_cut_at_line_ends() {
+        let body = b"aa\nbbb\nc\ndddd\n";
+        for parts in 1..6 {
+            let pieces = split_at_line_ends(body, 2, parts);
+            assert_eq!(pieces.concat(), body);
+            assert!(pieces.iter().all(|p| p.ends_with(b"\n")), "{pieces:?}");
+        }
+        assert_eq!(split_at_line_ends(b"", PARALLEL_PIECE, 4), [b""]);
+    }
+
+    #[test]
+    fn big_files_parsed_in_pieces_give_every_row_in_order() {
+        let rows = 150_000; // about 4 MiB
+        let t = rayon::ThreadPoolBuilder::new()
+            .num_threads(4)
+            .build()
+            .unwrap()
+            .install(|| parse_table(big_file(rows).as_bytes()))
+            .unwrap();
+        assert_eq!(t.rows, rows);
+        for r in [0, 1, rows / 3, rows / 2, rows - 1] {
+            assert_eq!(t.column(0)[r], r as f64);
+            assert_eq!(t.column(1)[r], r as f64 * 0.1);
+            assert_eq!(t.column(2)[r], -(r as f64) / 3.0);
+        }
+    }
+
+    #[test]
+    fn big_files_name_the_right_line_and_keep_truncation() {
+        let rows = 150_000;
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(4)
+            .build()
+            .unwrap();
+        let mut text = big_file(rows);
+        // line 1 is the header, so row r is on line r + 2
+        let bad = 120_000;
+        let start = text.find(&format!("\n{bad}\t")).unwrap() + 1;
+        text.replace_range(start..start + bad.to_string().len(), "oops");
+        let err = pool.install(|| parse_table(text.as_bytes())).unwrap_err();
+        assert_eq!(err.line, Some(bad + 2));
+
+        let mut cut = big_file(rows);
+        cut.push_str("150000\t1.5");
+        let t = pool.install(|| parse_table(cut.as_bytes())).unwrap();
+        assert_eq!((t.rows, t.truncated), (rows, true));
     }
 }
