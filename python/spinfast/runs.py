@@ -109,36 +109,48 @@ class Runs:
         """
         import pandas as pd
 
-        lengths = [len(run.progress) for run in self.runs]
-        order: dict[str, None] = {}
+        order: dict[str, None] = {}  # pd.concat's column order: first seen, first
         for run in self.runs:
             order.update(dict.fromkeys(run.progress.columns))
             order.update(dict.fromkeys(LABEL_COLUMNS))
         order.update(dict.fromkeys(LABEL_COLUMNS))
+        names = [name for name in order if name not in LABEL_COLUMNS]
 
-        def stacked(pick) -> np.ndarray:
-            parts = [pick(run, n) for run, n in zip(self.runs, lengths, strict=True)]
-            return np.concatenate(parts) if parts else np.empty(0)
-
-        def column_or_nan(name: str):
-            return lambda run, n: run.progress[name] if name in run.progress else np.full(n, np.nan)
-
+        lengths = np.array([len(run.progress) for run in self.runs], dtype=np.int64)
+        values = np.concatenate(
+            [_aligned(run.progress, names) for run in self.runs] or [np.empty((len(names), 0))],
+            axis=1,
+        )
+        nan = np.full(lengths.max(initial=0), np.nan)
         labels = {
-            "Unit": stacked(lambda run, n: np.full(n, run.unit, dtype=np.int64)),
-            "Condition1": stacked(lambda run, n: np.full(n, run.condition, dtype=object)),
-            "Condition2": stacked(
-                lambda run, n: np.full(n, f"{run.condition}-{run.index}", dtype=object)
+            "Unit": np.repeat([run.unit for run in self.runs], lengths),
+            "Condition1": np.repeat(
+                np.array([run.condition for run in self.runs], object), lengths
             ),
-            "Performance": stacked(
-                lambda run, n: (
-                    run.performance if run.performance is not None else np.full(n, np.nan)
-                )
+            "Condition2": np.repeat(
+                np.array([f"{run.condition}-{run.index}" for run in self.runs], object), lengths
+            ),
+            "Performance": np.concatenate(
+                [
+                    nan[:n] if run.performance is None else run.performance
+                    for run, n in zip(self.runs, lengths, strict=True)
+                ]
+                or [np.empty(0)]
             ),
         }
-        data = {
-            name: labels[name] if name in labels else stacked(column_or_nan(name)) for name in order
-        }
-        return pd.DataFrame(data, copy=False)
+        rows = dict(zip(names, values, strict=True))
+        return pd.DataFrame({name: rows.get(name, labels.get(name)) for name in order}, copy=False)
+
+
+def _aligned(progress: Progress, names: list[str]) -> np.ndarray:
+    """``progress``'s values as ``(len(names), rows)``, NaN where it lacks a column."""
+    if progress.columns == names:
+        return progress.to_numpy().T
+    out = np.full((len(names), len(progress)), np.nan)
+    for i, name in enumerate(names):
+        if name in progress:
+            out[i] = progress[name]
+    return out
 
 
 def find_logdirs(
