@@ -14,22 +14,21 @@ import json
 import math
 import sys
 
+import numpy as np
+
 from spinfast.runs import Run, load_runs
 
 
 def _row(run: Run) -> dict:
-    perf = run.performance
-    finite = perf[~(perf != perf)] if perf is not None else None  # drop NaN
-
-    def number(x: float | None) -> float | None:
-        return None if x is None or math.isnan(x) else float(x)
-
+    perf = run.performance if run.performance is not None else np.empty(0)
+    finite = perf[~np.isnan(perf)]
+    last = float(perf[-1]) if len(perf) else math.nan
     return {
         "experiment": run.condition,
         "seed": run.seed,
         "epochs": len(run.progress),
-        "last_performance": number(perf[-1]) if perf is not None and len(perf) else None,
-        "best_performance": number(finite.max()) if finite is not None and len(finite) else None,
+        "last_performance": None if math.isnan(last) else last,
+        "best_performance": float(finite.max()) if len(finite) else None,
         "truncated": run.progress.truncated,
         "path": run.path,
     }
