@@ -29,10 +29,10 @@ tf = pytest.importorskip("tensorflow", reason="the benches need the tf extra")
 import gymnasium  # noqa: E402
 from bench_rollout import SEED, spinning_up_loop  # noqa: E402
 
-from spinfast.example import copy_example  # noqa: E402
-from spinfast.native_policy import NativePolicy, from_tf_policy  # noqa: E402
+from spinfast.agent.example import copy_example  # noqa: E402
+from spinfast.agent.native import NativePolicy, from_tf_policy  # noqa: E402
+from spinfast.agent.tf_model import TFPolicy, restore_tf_graph  # noqa: E402
 from spinfast.test_policy import run_policy  # noqa: E402
-from spinfast.tf_model import TFPolicy, restore_tf_graph  # noqa: E402
 
 EP_LEN = 200
 EPISODES = 5

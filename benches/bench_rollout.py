@@ -25,8 +25,8 @@ tf = pytest.importorskip("tensorflow", reason="the benches need the tf extra")
 
 import gymnasium  # noqa: E402
 
-from spinfast.engines import run_engine  # noqa: E402
-from spinfast.tf_model import TFPolicy, restore_tf_graph  # noqa: E402
+from spinfast.agent.rollout import run_engine  # noqa: E402
+from spinfast.agent.tf_model import TFPolicy, restore_tf_graph  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), os.pardir, "tests"))
 from saved_agents import save_snapshots  # noqa: E402

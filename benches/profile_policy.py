@@ -24,7 +24,7 @@ import timeit
 import gymnasium
 from bench_policy import EP_LEN, SEED, bare_loop, native_actions, native_policy, quiet_run_policy
 
-from spinfast.example import copy_example
+from spinfast.agent.example import copy_example
 
 
 def best_per_step(fn, steps: int, repeat: int = 7) -> float:

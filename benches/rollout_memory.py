@@ -21,7 +21,7 @@ import time
 
 from bench_rollout import EP_LEN, NumpyPolicy, gaussian_mlp, make_env, save_snapshots
 
-from spinfast.engines import run_engine
+from spinfast.agent.rollout import run_engine
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
@@ -41,7 +41,7 @@ def main() -> None:
 
     build, weights = gaussian_mlp()
     if args.policy == "tf":
-        from spinfast.tf_model import TFPolicy
+        from spinfast.agent.tf_model import TFPolicy
 
         folder = save_snapshots(tempfile.mkdtemp(), build, {None: {}})
         policy = TFPolicy(os.path.join(folder, "simple_save"), seed=0)

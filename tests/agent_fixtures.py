@@ -95,7 +95,7 @@ def copy_agent(src, dst):
 
 def cli(capsys, *argv):
     """Run ``spinfast test_policy ARGV`` in this process: (exit code, stdout, stderr)."""
-    from spinfast.run import main as spinfast_main
+    from spinfast.cli import main as spinfast_main
 
     capsys.readouterr()
     code = spinfast_main(["test_policy", *map(str, argv)])

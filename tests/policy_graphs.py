@@ -152,7 +152,7 @@ def load_agent(path: Path) -> tuple[v1.Session, dict[str, tf.Tensor]]:
 
 
 def spinup_core(algo: str) -> types.ModuleType:
-    """``spinup/algos/tf1/<algo>/core.py`` from the mirror, run on today's TF.
+    """``spinup/algos/tf1/<algo>/core.py`` from ../shared/spinningup, run on today's TF.
 
     Its ``import tensorflow as tf`` gets ``tf.compat.v1`` with ``tf.layers.dense``
     as :func:`dense`; ``gym.spaces`` is Gymnasium's; ``scipy.signal`` (used only by

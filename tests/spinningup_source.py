@@ -1,8 +1,8 @@
 """Spinning Up's own code, loaded at test time as an oracle (never kept in this repo).
 
-The source is read from a git clone of openai/spinningup (bare or not): the path
-in ``SPINFAST_SPINNINGUP_REPO``, else the mirror where the developer machines
-keep it. Tests that need it skip, saying why, when it is absent (as in CI).
+The source is ``../shared/spinningup`` beside the repo (openai/spinningup, MIT,
+unmodified; its commit in ``COMMIT``), or the folder in ``SPINFAST_SPINNINGUP``.
+It is there in CI too, so no test skips for want of it: without it they fail.
 Its imports of torch, mpi4py, psutil and tqdm are stubbed: one process, rank 0, where an
 MPI all-reduce is the identity, so ``mpi_statistics_scalar`` runs its own code.
 """
@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import importlib
 import os
-import subprocess
 import sys
 import types
 from pathlib import Path
 
 import pytest
 
-REPO = Path(os.environ.get("SPINFAST_SPINNINGUP_REPO", "/work/.mirror/openai+spinningup/repo"))
+REPO = Path(
+    os.environ.get("SPINFAST_SPINNINGUP", Path(__file__).resolve().parents[2] / "shared/spinningup")
+)
 
 # the files of spinup that logx and run_utils need
 _FILES = [
@@ -32,23 +33,13 @@ _MODULES = ["spinup", "spinup.utils"] + [f[:-3].replace("/", ".") for f in _FILE
 
 
 def spinup_source(path: str) -> str:
-    """The text of one file of Spinning Up at HEAD, or skip the test."""
-    if (REPO / path).is_file():
-        return (REPO / path).read_text()
-    if not REPO.exists():
-        pytest.skip(
-            f"Spinning Up's source is not at {REPO} (set SPINFAST_SPINNINGUP_REPO to a "
-            "clone of github.com/openai/spinningup to compare against it)"
+    """The text of one file of Spinning Up; fails the test when it is not there."""
+    if not (REPO / path).is_file():
+        pytest.fail(
+            f"Spinning Up's {path} is not in {REPO}: tests compare with Spinning Up's own "
+            "code from ../shared/spinningup (or SPINFAST_SPINNINGUP)"
         )
-    try:
-        return subprocess.run(
-            ["git", "--git-dir", str(REPO), "show", f"HEAD:{path}"],
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout
-    except (OSError, subprocess.CalledProcessError) as e:
-        pytest.skip(f"cannot read {path} from Spinning Up's clone at {REPO}: {e}")
+    return (REPO / path).read_text()
 
 
 class _OneProcessComm:

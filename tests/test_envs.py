@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 
 from saved_agents import HORIZON, LineEnv, OldLineEnv
-from spinfast.envs import make_env, reset, restore_env, step
+from spinfast.agent.envs import make_env, reset, restore_env, step
+from spinfast.agent.rollout import Episode, run_episodes
+from spinfast.agent.snapshots import Snapshot
 from spinfast.errors import EnvironmentMismatch, EnvironmentNotFound
-from spinfast.rollout import Episode, run_episodes
-from spinfast.snapshots import Snapshot
 
 
 def not_found(tmp_path, itr=None) -> EnvironmentNotFound:
@@ -216,10 +216,10 @@ def test_run_episodes_max_len_and_no_seed():
 def test_docstring_examples_run():
     import doctest
 
-    import spinfast.envs
-    import spinfast.rollout
-    import spinfast.snapshots
+    import spinfast.agent.envs
+    import spinfast.agent.rollout
+    import spinfast.agent.snapshots
 
-    for module in (spinfast.envs, spinfast.rollout, spinfast.snapshots):
+    for module in (spinfast.agent.envs, spinfast.agent.rollout, spinfast.agent.snapshots):
         result = doctest.testmod(module)
         assert result.attempted > 0 and result.failed == 0, module.__name__

@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 
 import spinfast
-from spinfast import example
+from spinfast.agent import example
 
 SHIPPED = Path(str(resources.files("spinfast") / "example_agent"))
 SNAPSHOTS = [0, 10, 20, 29]
@@ -128,7 +128,7 @@ def test_copy_example_into_a_new_temporary_folder():
 def test_command_prints_only_the_path_and_refuses_to_replace(tmp_path):
     def run(*args: str) -> subprocess.CompletedProcess:
         return subprocess.run(
-            [sys.executable, "-m", "spinfast.run", "example", *args],
+            [sys.executable, "-m", "spinfast", "example", *args],
             capture_output=True,
             text=True,
         )

@@ -17,8 +17,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from spinfast import errors, logx, run_utils, serialization, user_config
+from spinfast import errors, logx, run_utils
 from spinfast.errors import OutputExistsError, ProgressColumnsError
+from spinfast.writing import serialization, user_config
 from spinningup_source import load_spinup
 
 

@@ -22,9 +22,9 @@ from policy_graphs import (
     user_ops,
     v1,
 )
+from spinfast.agent.graph import extract_policy_graph
+from spinfast.agent.native import NativePolicy, native_ops
 from spinfast.errors import NativePolicyError
-from spinfast.native_policy import NativePolicy, native_ops
-from spinfast.policy_graph import extract_policy_graph
 
 # name: (builder, observation size, deterministic outputs to compare)
 AGENTS = {
@@ -252,7 +252,7 @@ def test_extraction_leaves_the_loaded_graph_unchanged(agents):
     sess.close()
 
 
-# Spinning Up's own TF1 cores, from the openai/spinningup mirror (skipped without it).
+# Spinning Up's own TF1 cores, from ../shared/spinningup.
 SPINUP_AGENTS = [
     (algo, env) for algo in ("ppo", "vpg", "trpo") for env in ("CartPole", "Pendulum")
 ] + [(algo, "Pendulum") for algo in ("sac", "ddpg", "td3")]
@@ -310,16 +310,16 @@ def test_spinning_up_cores_run_natively(spinup_agents, algo_env):
 def test_docstring_examples_run():
     import doctest
 
+    import spinfast.agent.native
     import spinfast.errors
-    import spinfast.native_policy
 
-    for module in (spinfast.native_policy, spinfast.errors):
+    for module in (spinfast.agent.native, spinfast.errors):
         result = doctest.testmod(module)
         assert result.attempted > 0 and result.failed == 0, module.__name__
 
 
 def test_empty_batches_and_a_constant_action():
-    from spinfast.policy_graph import GraphNode, PolicyGraph
+    from spinfast.agent.graph import GraphNode, PolicyGraph
 
     graph = PolicyGraph(input="x", outputs={"pi": "pi", "c": "c"}, nodes=(
         GraphNode("x", "Placeholder", (), {"dtype": "float32", "shape": [-1, 2]}),

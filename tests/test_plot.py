@@ -1,10 +1,10 @@
-"""spinfast.plot: the drawn curves equal the mean over seeds computed with pandas.
+"""spinfast.curves.plot: the drawn curves equal the mean over seeds computed with pandas.
 
 Each figure's lines are read back from its Axes and compared with an oracle built
 independently: every progress.txt read with ``pandas.read_table``, smoothed with
 ``Series.rolling(center=True, min_periods=1).mean()`` (the same window mean as
 Spinning Up's ``np.convolve`` smoothing), then ``groupby(x).agg(estimator)``. One
-test also runs Spinning Up's own plotter (from the local mirror) up to the call
+test also runs Spinning Up's own plotter (from ../shared/spinningup) up to the call
 that no longer exists in seaborn, and compares with the table it would have drawn.
 """
 
@@ -31,8 +31,9 @@ import seaborn as sns  # noqa: E402
 from matplotlib.colors import to_rgb  # noqa: E402
 
 from conftest import write_run  # noqa: E402
-from spinfast import run as spinfast_run  # noqa: E402
-from spinfast.plot import PlotError, PlotNote, main, make_plots, smooth_curve  # noqa: E402
+from spinfast import cli as spinfast_run  # noqa: E402
+from spinfast.cli.plot import main  # noqa: E402
+from spinfast.curves.plot import PlotError, PlotNote, make_plots, smooth_curve  # noqa: E402
 from spinningup_source import spinup_plot_module  # noqa: E402
 
 EXPERIMENTS = ("exp-ppo", "exp-sac", "exp-vpg")
@@ -484,7 +485,7 @@ def test_cli_show_without_a_display_says_so(tmp_path: Path) -> None:
         k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "MPLBACKEND")
     }
     done = subprocess.run(
-        [sys.executable, "-m", "spinfast.run", "plot", str(tmp_path / "exp-"), "--show"],
+        [sys.executable, "-m", "spinfast", "plot", str(tmp_path / "exp-"), "--show"],
         capture_output=True,
         text=True,
         env=env,

@@ -8,7 +8,8 @@ import time
 
 import pytest
 
-from spinfast import run_utils, user_config
+from spinfast import run_utils
+from spinfast.writing import user_config
 from spinningup_source import load_spinup
 
 

@@ -1,5 +1,5 @@
 """load_runs: Spinning Up's run discovery and long table, checked against Spinning Up's
-own loader (from a mirror, when present) and against pandas on generated sweeps."""
+own loader (from ../shared/spinningup) and against pandas on generated sweeps."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import pytest
 
 from conftest import write_run
 from spinfast import ProgressParseError, load_runs
-from spinfast.runs import find_logdirs
+from spinfast.curves.runs import find_logdirs
 from spinningup_source import spinup_plot_module
 
 TABLE = "Epoch\tAverageEpRet\tTotalEnvInteracts\n0\t{a}\t100\n1\t{b}\t200\n"

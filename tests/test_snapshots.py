@@ -9,8 +9,8 @@ import pickle
 import joblib
 import pytest
 
+from spinfast.agent.snapshots import find_snapshot, list_snapshots, read_model_info
 from spinfast.errors import SnapshotError
-from spinfast.snapshots import find_snapshot, list_snapshots, read_model_info
 
 MODEL_INFO = {"inputs": {"x": "Placeholder:0"}, "outputs": {"pi": "add:0", "v": "Squeeze:0"}}
 

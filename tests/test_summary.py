@@ -29,7 +29,7 @@ def logdir(tmp_path):
 
 
 def spinfast(*args: str, module: bool = False) -> subprocess.CompletedProcess:
-    command = [sys.executable, "-m", "spinfast.run"] if module else ["spinfast"]
+    command = [sys.executable, "-m", "spinfast"] if module else ["spinfast"]
     return subprocess.run([*command, *args], capture_output=True, text=True, timeout=60)
 
 

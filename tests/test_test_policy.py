@@ -233,9 +233,9 @@ def test_json(capsys, coin, tmp_path):
 
 
 def test_default_out_is_a_new_folder_under_the_data_dir(capsys, ppo_like, tmp_path, monkeypatch):
-    import spinfast.user_config
+    import spinfast.writing.user_config
 
-    monkeypatch.setattr(spinfast.user_config, "DEFAULT_DATA_DIR", str(tmp_path))
+    monkeypatch.setattr(spinfast.writing.user_config, "DEFAULT_DATA_DIR", str(tmp_path))
     dirs = []
     for _ in range(2):
         code, out, _ = cli(capsys, ppo_like, "-n", 1, "-nr")
@@ -293,7 +293,7 @@ def test_environment_not_found_module_gone_subprocess(ppo_like, tmp_path):
     )
     subprocess.run([sys.executable, "-c", code, str(tmp_path), f"{folder}/vars.pkl"], check=True)
     probe = (
-        "import sys; from spinfast.run import main; code = main(sys.argv[1:]);"
+        "import sys; from spinfast.cli import main; code = main(sys.argv[1:]);"
         "print('tensorflow imported:', 'tensorflow' in sys.modules); sys.exit(code)"
     )
     proc = run([sys.executable, "-c", probe, "test_policy", folder, "-nr", "--out", tmp_path / "t"])
@@ -374,7 +374,7 @@ def test_bad_flags(capsys, ppo_like, argv):
 
 def test_both_entry_points_and_no_traceback(ppo_like, tmp_path):
     # one subprocess runs an agent (importing TF takes seconds), the other fails early
-    module = run([sys.executable, "-m", "spinfast.run", "test_policy", ppo_like, "-n", 2, "-nr",
+    module = run([sys.executable, "-m", "spinfast", "test_policy", ppo_like, "-n", 2, "-nr",
                   "--out", tmp_path / "b", "--json"])  # fmt: skip
     assert module.returncode == 0, module.stderr
     assert [e["ret"] for e in json.loads(module.stdout)["episodes"]] == [15.0, 15.0]
@@ -384,7 +384,7 @@ def test_both_entry_points_and_no_traceback(ppo_like, tmp_path):
 
 def test_without_tensorflow_says_what_to_install(ppo_like, tmp_path):
     probe = (
-        "import sys; sys.modules['tensorflow'] = None; from spinfast.run import main;"
+        "import sys; sys.modules['tensorflow'] = None; from spinfast.cli import main;"
         "sys.exit(main(sys.argv[1:]))"
     )
     proc = run([sys.executable, "-c", probe, "test_policy", ppo_like, "-nr", "--out", tmp_path])
@@ -426,9 +426,9 @@ def test_run_policy_none_raises_environment_not_found(ppo_like, tmp_path):
 
 def test_the_seed_pages_recipe(ppo_like, tmp_path, monkeypatch, capsys):
     """_, get_action = load_policy(dir); env = your_env.make(); run_policy(env, get_action)"""
-    import spinfast.user_config
+    import spinfast.writing.user_config
 
-    monkeypatch.setattr(spinfast.user_config, "DEFAULT_DATA_DIR", str(tmp_path))
+    monkeypatch.setattr(spinfast.writing.user_config, "DEFAULT_DATA_DIR", str(tmp_path))
     _, get_action = load_policy(ppo_like)
     env = sa.LineEnv()
     result = run_policy(env, get_action)
@@ -510,7 +510,7 @@ def test_runs_an_agent_saved_by_spinfast_logx(capsys, tmp_path):
 
 def test_the_bundled_example_agent(capsys, tmp_path):
     """README's first command: test_policy on `spinfast example`'s copy of the agent."""
-    from spinfast.example import copy_example
+    from spinfast.agent.example import copy_example
 
     agent = copy_example(tmp_path / "agent")
     code, out, err = cli(capsys, agent, "-nr", "-n", 2, "--seed", 0, "--out", tmp_path / "last")
@@ -605,8 +605,8 @@ def test_policy_native_refuses_naming_the_op(capsys, log_softmax, tmp_path):
 
 
 def test_load_policy_backends(sac_like):
-    from spinfast.native_policy import NativePolicy
-    from spinfast.tf_model import TFPolicy
+    from spinfast.agent.native import NativePolicy
+    from spinfast.agent.tf_model import TFPolicy
 
     obs = np.array([[3.0, 1.0], [-2.0, 1.0]], np.float32)
     _, native = load_policy(sac_like, deterministic=True, backend="native")

@@ -13,6 +13,8 @@ Write them from your own training code, as Spinning Up does::
     logger = spinfast.EpochLogger(output_dir="data/ppo/ppo_s0", exp_name="ppo")
 """
 
+from spinfast.curves.progress import Progress, read_progress
+from spinfast.curves.runs import Run, Runs, load_runs
 from spinfast.errors import (
     EnvironmentNotFound,
     NativePolicyError,
@@ -21,8 +23,6 @@ from spinfast.errors import (
     ProgressParseError,
 )
 from spinfast.logx import EpochLogger, Logger
-from spinfast.progress import Progress, read_progress
-from spinfast.runs import Run, Runs, load_runs
 
 __all__ = [
     "EnvironmentNotFound",

@@ -1,32 +1,69 @@
 """Type stub for ``spinfast._core``, the compiled Rust module.
 
 Users call the documented wrappers in ``spinfast``; this stub tells readers,
-IDEs and type checkers what crosses the boundary.
+IDEs and type checkers what crosses the boundary. ``python -m mypy.stubtest
+spinfast._core`` (run by CI) checks that it says exactly what the module has.
+
+Every exception the module raises is one of ``spinfast.errors`` (bound once, in
+``rust/src/python/errors.rs``), a ``ValueError``, or a ``RuntimeError`` for an
+internal error (a Rust panic, caught: none crosses into Python).
 """
 
 from collections.abc import Callable, Sequence
 from os import PathLike
-from typing import Any, TypeVar
+from typing import Any, final
 
 import numpy as np
 import numpy.typing as npt
+from typing_extensions import disjoint_base
 
 from spinfast.errors import ProgressParseError
 
-T = TypeVar("T")
+__all__ = [
+    "Episode",
+    "GraphNode",
+    "NativePolicy",
+    "RunFolder",
+    "Table",
+    "native_ops",
+    "read_progress",
+    "read_run_folders",
+    "rollout",
+]
 
-_Table = tuple[list[str], npt.NDArray[np.float64], bool]
+# --- progress.txt (rust/src/progress/, wrapped in rust/src/python/progress.rs) -------------
 
-def read_progress(path: str | PathLike[str]) -> _Table:
+@final
+class Table:
+    """One progress.txt, read."""
+
+    @property
+    def columns(self) -> list[str]:
+        """The column names, in file order."""
+    @property
+    def values(self) -> npt.NDArray[np.float64]:
+        """``(n_columns, n_rows)`` float64, each column contiguous (the Rust buffer,
+        handed over without a copy)."""
+    @property
+    def truncated(self) -> bool:
+        """The file ended in a row cut mid-write or a block of NUL bytes (a crash)."""
+
+@final
+class RunFolder:
+    """What :func:`read_run_folders` found in one run folder."""
+
+    @property
+    def table(self) -> Table | None:
+        """The progress.txt table, or None when it could not be read."""
+    @property
+    def error(self) -> ProgressParseError | None:
+        """The error reading progress.txt gave (returned, not raised), or None."""
+    @property
+    def config_json(self) -> str | None:
+        """The text of config.json, or None when it is absent or not UTF-8."""
+
+def read_progress(path: str | PathLike[str]) -> Table:
     """Read and parse one progress.txt with the GIL released.
-
-    Arguments:
-        path: the file.
-
-    Returns:
-        ``(columns, values, truncated)``: the column names in file order; a
-        ``(n_columns, n_rows)`` float64 array (each column contiguous); and
-        whether the file ended in a row cut mid-write or a block of NUL bytes.
 
     Raises:
         ProgressParseError: the file is missing, empty, not UTF-8, has a row with
@@ -35,49 +72,74 @@ def read_progress(path: str | PathLike[str]) -> _Table:
 
 def read_run_folders(
     folders: Sequence[str | PathLike[str]], threads: int | None = None
-) -> list[tuple[_Table | ProgressParseError, str | None]]:
+) -> list[RunFolder]:
     """Read ``progress.txt`` and ``config.json`` of many run folders in parallel.
 
     The GIL is released while rayon reads and parses on ``threads`` threads
-    (default: one per core). A panic while parsing one file becomes that file's
-    error.
-
-    Arguments:
-        folders: run folders, each expected to hold a progress.txt.
-        threads: number of threads, at least 1; None for rayon's default pool.
+    (default: one per core). A broken file, or a panic while parsing it, is that
+    folder's ``error``; the others are read all the same.
 
     Returns:
-        One ``(table_or_error, config_text)`` per folder, in input order: the
-        table as from :func:`read_progress`, or the ``ProgressParseError`` it
-        would have raised (returned, not raised); and the text of config.json,
-        or None when it is absent or not UTF-8.
+        One :class:`RunFolder` per folder, in input order.
 
     Raises:
         ValueError: ``threads`` is 0.
     """
 
-# Native policy inference (rust/src/policy/, wrapped in rust/src/python/policy.rs).
+# --- native policies (rust/src/policy/, wrapped in rust/src/python/policy.rs) --------------
 
 _AttrValue = bool | int | float | str | list[int]
-_Node = tuple[str, str, list[tuple[str, int]], dict[str, _AttrValue], npt.NDArray[Any] | None]
 
 def native_ops() -> list[str]:
     """The TensorFlow op types the native evaluator runs."""
 
+@final
+class GraphNode:
+    """One node of a policy graph: op type, data inputs, plain attributes, and the
+    value of a constant or variable. Nodes compare equal when all of that is equal.
+
+    Arguments:
+        name: the node's name, e.g. ``pi/dense/MatMul``.
+        op: the TensorFlow op type, e.g. ``MatMul``.
+        inputs: data inputs as ``(node name, output index)``.
+        attrs: bools, ints, floats, strings (dtypes by name), int lists (shapes,
+            with -1 for an unknown dimension).
+        value: a float32/int32/int64 array for a constant or variable, else None.
+    """
+
+    def __new__(
+        cls,
+        name: str,
+        op: str,
+        inputs: Sequence[tuple[str, int]],
+        attrs: dict[str, _AttrValue],
+        value: npt.NDArray[Any] | None = None,
+    ) -> GraphNode: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def op(self) -> str: ...
+    @property
+    def inputs(self) -> list[tuple[str, int]]: ...
+    @property
+    def attrs(self) -> dict[str, _AttrValue]: ...
+    @property
+    def value(self) -> npt.NDArray[Any] | None: ...
+
+@disjoint_base
 class NativePolicy:
     """One action output of a policy graph, compiled into Rust kernels.
 
-    Subclassed by :class:`spinfast.native_policy.NativePolicy`, which builds it
-    from a :class:`spinfast.policy_graph.PolicyGraph`. For each observation shape a plan
-    (shapes, buffers, folded constants) is laid out on first use and kept (up to 8);
-    calls then allocate nothing in the evaluator (for a batch of more than one row,
-    matrixmultiply's sgemm allocates its packing scratch inside each product). The
-    GIL is held while it runs.
+    Subclassed by :class:`spinfast.agent.native.NativePolicy`, which builds it
+    from a :class:`spinfast.agent.graph.PolicyGraph`. For each observation shape a
+    plan (shapes, buffers, folded constants) is laid out on first use and kept (up
+    to 8); calls then allocate nothing in the evaluator (for a batch of more than
+    one row, matrixmultiply's sgemm allocates its packing scratch inside each
+    product). The GIL is held while it runs. :func:`rollout` evaluates it directly
+    in Rust, with no Python call.
 
     Arguments:
-        nodes: ``(name, op, inputs, attrs, value)`` per node, inputs as
-            ``(node, output index)``; ``value`` a float32/int32/int64 array for
-            constants and variables.
+        nodes: the graph's nodes.
         input: the observation placeholder's node name.
         output: the action node's name (its first output).
         seed: seeds the ChaCha8 generator used by RandomStandardNormal and Multinomial.
@@ -88,7 +150,9 @@ class NativePolicy:
             the input alone.
     """
 
-    def __init__(self, nodes: list[_Node], input: str, output: str, seed: int) -> None: ...
+    def __new__(
+        cls, nodes: Sequence[GraphNode], input: str, output: str, seed: int
+    ) -> NativePolicy: ...
     def seed(self, seed: int) -> None:
         """Restart the sampling generator."""
     def prepare(self, shape: Sequence[int]) -> None:
@@ -112,6 +176,24 @@ class NativePolicy:
             ValueError: ``obs`` does not fit the placeholder's shape.
         """
 
+# --- the episode loop (rust/src/rollout/, wrapped in rust/src/python/rollout.rs) -----------
+
+@final
+class Episode:
+    """One finished episode. Episodes compare equal when all three fields are equal."""
+
+    def __new__(cls, index: int, ret: float, length: int) -> Episode: ...
+    @property
+    def index(self) -> int:
+        """Its number, from 0: episode ``k`` resets with seed ``seed + k``."""
+    @property
+    def ret(self) -> float:
+        """Its return: the sum of its rewards."""
+    @property
+    def length(self) -> int:
+        """Its number of steps."""
+    def __reduce__(self) -> tuple[type[Episode], tuple[int, float, int]]: ...
+
 def rollout(
     envs: Sequence[Any],
     policy: Callable[[Any], Any],
@@ -121,54 +203,42 @@ def rollout(
     max_ep_len: int | None = None,
     render: bool = False,
     seed: int | None = None,
-    on_episode: Callable[[int, float, int], object] | None = None,
+    on_episode: Callable[[Episode], object] | None = None,
     progress: bool = False,
-) -> list[tuple[int, float, int]]:
-    """Run episodes on ``envs`` stepped in lockstep: the Rust engine behind
-    :func:`spinfast.engines.run_engine` (which documents the rules).
+) -> list[Episode]:
+    """Run episodes on ``envs`` stepped in lockstep: the loop behind
+    :func:`spinfast.agent.rollout.run_episodes` (which documents the rules).
 
     Each step renders the running envs (``render``: ``env.render()`` then a 1 ms
-    sleep), calls ``policy`` once per observation, or once on
-    ``numpy.stack(observations)`` giving one action per row (``batched``), then
-    steps each env. Env ``i`` runs ``(num_episodes + i) // len(envs)`` episodes
-    (stable-baselines3's shares); episodes are numbered round by round in env
-    order, and episode ``k`` resets with ``spinfast.envs.reset(env, seed + k)``.
-    ``env.step``'s 5-tuple (Gymnasium) or 4-tuple (old gym) is read here;
-    anything else goes to ``spinfast.envs.unpack_step``.
+    sleep), acts on their observations, then steps each env. The policy is a
+    :class:`NativePolicy` (evaluated here, on the observations batched in Rust),
+    or a callable called once per observation, or, with ``batched`` and a
+    ``batch`` method, once per step on ``numpy.stack(observations)``. Env ``i``
+    runs ``(num_episodes + i) // len(envs)`` episodes (stable-baselines3's
+    shares); episodes are numbered round by round in env order, and episode ``k``
+    resets with seed ``seed + k``, the way ``spinfast.agent.envs.reset_style``
+    says, asked once per env. ``env.step``'s 5-tuple (Gymnasium) or 4-tuple (old
+    gym) is read here; anything else goes to ``spinfast.agent.envs.unpack_step``.
 
     Arguments:
         envs: the envs, at least one.
-        policy: the policy; see ``batched``.
+        policy: the policy; see above.
         num_episodes: how many episodes, at least 1.
+        batched: call the policy's ``batch`` method, when it has one.
         max_ep_len: end an episode after this many steps; None or 0: no limit.
         seed: the first episode's reset seed; None: unseeded resets.
-        on_episode: called with ``(index, return, length)`` of each episode, in
-            index order, as soon as it and all before it have ended.
+        on_episode: called with each episode, in index order, as soon as it and
+            all before it have ended.
         progress: draw a progress bar on stderr when it is a terminal.
 
     Returns:
-        ``(index, return, length)`` per episode, in index order.
+        The episodes, in index order.
 
     Raises:
         Whatever the envs, the policy or ``on_episode`` raise, with its traceback;
         KeyboardInterrupt on Ctrl-C (signals are checked after every step);
-        ValueError: no envs, ``num_episodes`` 0, a batched policy giving a wrong
-            number of actions, or ``seed + k`` beyond 64 bits;
-        RuntimeError: an internal error (a Rust panic, caught).
+        EnvironmentMismatch: a seed was asked for and an env takes none;
+        ValueError: no envs, ``num_episodes`` 0, a policy giving a wrong number
+            of actions, envs giving observations of different shapes to a native
+            policy, or ``seed + k`` beyond 64 bits.
     """
-
-class EpisodeBar:
-    """The rollout's progress bar (episodes done of ``total``, env steps, steps
-    per second) on stderr, drawn only when ``visible`` and stderr is a terminal.
-    The Python engine uses it; the Rust engine draws its own."""
-
-    def __init__(self, total: int, visible: bool = True) -> None: ...
-    def advance(self, steps: int, episodes: int) -> None:
-        """Count ``steps`` more env steps and ``episodes`` more finished episodes."""
-    @property
-    def steps(self) -> int:
-        """The env steps counted so far."""
-    def suspend(self, f: Callable[[], T]) -> T:
-        """Call ``f()`` with the bar off the screen (for printing), and return its result."""
-    def close(self) -> None:
-        """Take the bar off the screen for good."""

@@ -53,7 +53,8 @@ from typing import Any, TextIO
 import numpy as np
 
 from spinfast.errors import OutputExistsError, ProgressColumnsError
-from spinfast.serialization import convert_json
+from spinfast.writing.serialization import convert_json
+from spinfast.writing.user_config import new_dir
 
 __all__ = ["EpochLogger", "Logger", "colorize", "statistics_scalar"]
 
@@ -162,7 +163,12 @@ class Logger:
         exp_name: str | None = None,
         resume: bool = False,
     ) -> None:
-        self.output_dir = _new_experiment_dir() if output_dir is None else os.fspath(output_dir)
+        if output_dir is None:
+            base = osp.join(tempfile.gettempdir(), "experiments", str(int(time.time())))
+            self.output_dir = new_dir(base)
+            os.makedirs(self.output_dir)
+        else:
+            self.output_dir = os.fspath(output_dir)
         path = osp.join(self.output_dir, output_fname)
         if output_dir is not None:
             if not resume and osp.isfile(path) and osp.getsize(path) > 0:
@@ -222,7 +228,7 @@ class Logger:
         """Write config.json: the run's configuration, as Spinning Up writes it.
 
         Anything JSON cannot hold is written as informatively as possible (see
-        ``spinfast.serialization.convert_json``); ``exp_name`` is added.
+        ``spinfast.writing.serialization.convert_json``); ``exp_name`` is added.
 
         Example::
 
@@ -455,19 +461,6 @@ class EpochLogger(Logger):
         if not v:
             raise ValueError(f"nothing was stored under {key!r} since it was last logged")
         return np.concatenate(v) if isinstance(v[0], np.ndarray) and len(v[0].shape) > 0 else v
-
-
-def _new_experiment_dir() -> str:
-    """A new folder ``<tmp>/experiments/<unix time>`` (``_1``, ``_2``... if taken)."""
-    base = osp.join(tempfile.gettempdir(), "experiments", str(int(time.time())))
-    path, n = base, 0
-    while True:
-        try:
-            os.makedirs(path)
-            return path
-        except FileExistsError:
-            n += 1
-            path = f"{base}_{n}"
 
 
 def _prepare_resume(path: str) -> list[str] | None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os.path as osp
 import time
 
-from spinfast import user_config
+from spinfast.writing import user_config
 
 __all__ = ["setup_logger_kwargs"]
 
@@ -28,9 +28,9 @@ def setup_logger_kwargs(
     Args:
         exp_name: the experiment's name.
         seed: the run's random seed.
-        data_dir: where outputs go; default ``spinfast.user_config.DEFAULT_DATA_DIR``.
+        data_dir: where outputs go; default ``spinfast.writing.user_config.DEFAULT_DATA_DIR``.
         datestamp: put the date and time into the folder names (always, if
-            ``spinfast.user_config.FORCE_DATESTAMP``).
+            ``spinfast.writing.user_config.FORCE_DATESTAMP``).
 
     Returns:
         ``dict(output_dir=..., exp_name=...)``, to pass as ``EpochLogger(**kwargs)``.

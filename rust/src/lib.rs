@@ -16,9 +16,12 @@ use pyo3::prelude::*;
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(python::progress::read_progress, m)?)?;
     m.add_function(wrap_pyfunction!(python::progress::read_run_folders, m)?)?;
+    m.add_class::<python::progress::PyTable>()?;
+    m.add_class::<python::progress::RunFolder>()?;
     m.add_function(wrap_pyfunction!(python::policy::native_ops, m)?)?;
+    m.add_class::<python::policy::GraphNode>()?;
     m.add_class::<python::policy::NativePolicy>()?;
     m.add_function(wrap_pyfunction!(python::rollout::rollout, m)?)?;
-    m.add_class::<python::rollout::PyEpisodeBar>()?;
+    m.add_class::<python::rollout::Episode>()?;
     Ok(())
 }

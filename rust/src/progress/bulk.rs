@@ -1,13 +1,12 @@
 //! Reading many run folders at once, in parallel.
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
 use super::error::{ErrorKind, ProgressError};
 use super::table::{read_table, Table};
-use crate::panic::panic_message;
+use crate::panic::catch;
 
 /// What one run folder holds: its progress table (or why it could not be read)
 /// and the text of its config.json, if there is one that reads as UTF-8.
@@ -41,10 +40,10 @@ fn read_run_folder(dir: &Path) -> RunFiles {
 
 /// [`read_table`], with a panic turned into an error for this file alone.
 pub fn read_table_guarded(path: &Path) -> Result<Table, ProgressError> {
-    catch_unwind(AssertUnwindSafe(|| read_table(path))).unwrap_or_else(|panic| {
+    catch(|| read_table(path)).unwrap_or_else(|panic| {
         Err(ProgressError {
             line: None,
-            kind: ErrorKind::Internal(panic_message(panic.as_ref())),
+            kind: ErrorKind::Internal(panic.0),
         })
     })
 }

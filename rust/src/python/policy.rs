@@ -1,12 +1,11 @@
-//! The native policy evaluator as seen from Python: `NativePolicy` and `native_ops`.
+//! The native policy evaluator as seen from Python: `GraphNode`, `NativePolicy`
+//! and `native_ops`.
 //!
-//! A graph arrives as a list of nodes `(name, op, inputs, attrs, value)` built by
-//! `spinfast.policy_graph`. Compile errors become `spinfast.errors.NativePolicyError`
-//! (with the op types that have no kernel); a panic becomes a `RuntimeError` and the
-//! evaluator drops its plans, so it never crosses into Python as a panic.
+//! A graph arrives as a list of `GraphNode`s (built by `spinfast.policy_graph`
+//! from a loaded agent). Errors map through `python/errors.rs`; a panic becomes
+//! a `RuntimeError` and the evaluator drops its plans.
 
 use std::collections::HashMap;
-use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use numpy::ndarray::{ArrayViewD, IxDyn};
 use numpy::npyffi::PY_ARRAY_API;
@@ -16,10 +15,13 @@ use numpy::{
 };
 use pyo3::exceptions::{PyIndexError, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
+use pyo3::types::PyDict;
+use pyo3::IntoPyObjectExt;
 
-use crate::panic::panic_message;
+use crate::panic::catch;
 use crate::policy::{
-    Attr, DType, Evaluator, Graph, Node, Output, OutputData, PolicyError, Tensor, SUPPORTED_OPS,
+    Attr, DType, Evaluator, Node, Output, OutputData, PolicyError, Tensor, TensorData,
+    SUPPORTED_OPS,
 };
 
 /// The TensorFlow op types the native evaluator runs.
@@ -44,47 +46,117 @@ enum PyValue<'py> {
     I64(PyReadonlyArrayDyn<'py, i64>),
 }
 
-type PyNode<'py> = (
-    String,
-    String,
-    Vec<(String, usize)>,
-    HashMap<String, PyAttr>,
-    Option<PyValue<'py>>,
-);
+/// One node of a policy graph: op type, data inputs, plain attributes, and the
+/// value of a constant or variable.
+#[pyclass(module = "spinfast._core", frozen, eq)]
+#[derive(PartialEq)]
+pub struct GraphNode(pub Node);
 
-fn node_from_python((name, op, inputs, attrs, value): PyNode<'_>) -> Node {
-    let attrs = attrs
-        .into_iter()
-        .map(|(k, v)| {
-            let v = match v {
-                PyAttr::Bool(b) => Attr::Bool(b),
-                PyAttr::Int(i) => Attr::Int(i),
-                PyAttr::Float(f) => Attr::Float(f),
-                PyAttr::Str(s) => Attr::Str(s),
-                PyAttr::Ints(v) => Attr::Ints(v),
-            };
-            (k, v)
+#[pymethods]
+impl GraphNode {
+    #[new]
+    #[pyo3(signature = (name, op, inputs, attrs, value=None))]
+    fn new(
+        name: String,
+        op: String,
+        inputs: Vec<(String, usize)>,
+        attrs: HashMap<String, PyAttr>,
+        value: Option<PyValue<'_>>,
+    ) -> Self {
+        let attrs = attrs
+            .into_iter()
+            .map(|(k, v)| {
+                let v = match v {
+                    PyAttr::Bool(b) => Attr::Bool(b),
+                    PyAttr::Int(i) => Attr::Int(i),
+                    PyAttr::Float(f) => Attr::Float(f),
+                    PyAttr::Str(s) => Attr::Str(s),
+                    PyAttr::Ints(v) => Attr::Ints(v),
+                };
+                (k, v)
+            })
+            .collect();
+        let value = value.map(|v| match v {
+            PyValue::F32(a) => {
+                Tensor::f32(a.shape().to_vec(), a.as_array().iter().copied().collect())
+            }
+            PyValue::I32(a) => Tensor::int(
+                DType::I32,
+                a.shape().to_vec(),
+                a.as_array().iter().map(|&x| x as i64).collect(),
+            ),
+            PyValue::I64(a) => Tensor::int(
+                DType::I64,
+                a.shape().to_vec(),
+                a.as_array().iter().copied().collect(),
+            ),
+        });
+        Self(Node {
+            name,
+            op,
+            inputs,
+            attrs,
+            value,
         })
-        .collect();
-    let value = value.map(|v| match v {
-        PyValue::F32(a) => Tensor::f32(a.shape().to_vec(), a.as_array().iter().copied().collect()),
-        PyValue::I32(a) => Tensor::int(
-            DType::I32,
-            a.shape().to_vec(),
-            a.as_array().iter().map(|&x| x as i64).collect(),
-        ),
-        PyValue::I64(a) => Tensor::int(
-            DType::I64,
-            a.shape().to_vec(),
-            a.as_array().iter().copied().collect(),
-        ),
-    });
-    Node {
-        name,
-        op,
-        inputs,
-        attrs,
-        value,
+    }
+
+    /// The node's name, e.g. `pi/dense/MatMul`.
+    #[getter]
+    fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    /// The TensorFlow op type, e.g. `MatMul`.
+    #[getter]
+    fn op(&self) -> &str {
+        &self.0.op
+    }
+
+    /// Data inputs as `(node name, output index)`.
+    #[getter]
+    fn inputs(&self) -> Vec<(String, usize)> {
+        self.0.inputs.clone()
+    }
+
+    /// Plain attributes: bools, ints, floats, strings (dtypes by name), int lists.
+    #[getter]
+    fn attrs<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let dict = PyDict::new(py);
+        for (key, value) in &self.0.attrs {
+            let value = match value {
+                Attr::Bool(b) => b.into_bound_py_any(py)?,
+                Attr::Int(i) => i.into_bound_py_any(py)?,
+                Attr::Float(f) => f.into_bound_py_any(py)?,
+                Attr::Str(s) => s.into_bound_py_any(py)?,
+                Attr::Ints(v) => v.into_bound_py_any(py)?,
+            };
+            dict.set_item(key, value)?;
+        }
+        Ok(dict)
+    }
+
+    /// The value of a constant or variable as a NumPy array, else None.
+    #[getter]
+    fn value<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        let Some(tensor) = &self.0.value else {
+            return Ok(None);
+        };
+        let shape = &tensor.shape;
+        let n = tensor.elements();
+        let value = match (&tensor.data, tensor.dtype) {
+            (TensorData::F32(v), _) => array(py, shape, &v[..n])?,
+            (TensorData::I64(v), DType::I32) => array(
+                py,
+                shape,
+                &v[..n].iter().map(|&x| x as i32).collect::<Vec<_>>(),
+            )?,
+            (TensorData::I64(v), _) => array(py, shape, &v[..n])?,
+        };
+        Ok(Some(value))
+    }
+
+    fn __repr__(&self) -> String {
+        format!("GraphNode(name={:?}, op={:?})", self.0.name, self.0.op)
     }
 }
 
@@ -92,11 +164,12 @@ fn node_from_python((name, op, inputs, attrs, value): PyNode<'_>) -> Node {
 ///
 /// `act(obs)` (or calling it) takes one observation and returns one action, as
 /// Spinning Up's `get_action` does; `act_batch(obs)` takes `(N, *obs_shape)` and
-/// returns N. `spinfast.native_policy.NativePolicy` subclasses it.
+/// returns N. `spinfast.native_policy.NativePolicy` subclasses it; the rollout
+/// (`python/rollout.rs`) runs it directly through [`NativePolicy::act_each`].
 #[pyclass(module = "spinfast._core", subclass)]
 pub struct NativePolicy {
     evaluator: Evaluator,
-    /// Reused for each call's batch shape and for non-contiguous observations.
+    /// Reused for each call's batch shape and for observations not read in place.
     shape: Vec<usize>,
     scratch: Vec<f32>,
 }
@@ -105,25 +178,21 @@ pub struct NativePolicy {
 impl NativePolicy {
     #[new]
     fn new(
-        py: Python<'_>,
-        nodes: Vec<PyNode<'_>>,
+        nodes: Vec<PyRef<'_, GraphNode>>,
         input: &str,
         output: &str,
         seed: u64,
     ) -> PyResult<Self> {
-        let nodes: Vec<Node> = nodes.into_iter().map(node_from_python).collect();
-        let built = guarded(|| {
-            let graph = Graph::new(nodes)?;
+        let nodes: Vec<Node> = nodes.iter().map(|n| n.0.clone()).collect();
+        let evaluator = catch(|| {
+            let graph = crate::policy::Graph::new(nodes)?;
             Evaluator::new(&graph, input, output, seed)
-        });
-        match built {
-            Ok(evaluator) => Ok(Self {
-                evaluator,
-                shape: Vec::new(),
-                scratch: Vec::new(),
-            }),
-            Err(err) => Err(compile_error(py, &err)),
-        }
+        })??;
+        Ok(Self {
+            evaluator,
+            shape: Vec::new(),
+            scratch: Vec::new(),
+        })
     }
 
     /// Restart the sampling generator: the same seed gives the same actions.
@@ -132,10 +201,10 @@ impl NativePolicy {
     }
 
     /// Lay out the evaluator for observations of `shape` (batch first) now.
-    fn prepare(&mut self, py: Python<'_>, shape: Vec<usize>) -> PyResult<()> {
+    fn prepare(&mut self, shape: Vec<usize>) -> PyResult<()> {
         let evaluator = &mut self.evaluator;
-        let result = guarded(|| evaluator.prepare(&shape));
-        result.map_err(|err| self.fail(py, &err))
+        let result = catch(|| evaluator.prepare(&shape));
+        self.settle(result)
     }
 
     /// The placeholder's declared shape (None for an unknown dimension), or None.
@@ -151,7 +220,10 @@ impl NativePolicy {
         py: Python<'py>,
         obs: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let out = self.evaluate(py, obs, true)?;
+        self.shape.clear();
+        self.shape.push(1);
+        self.read_obs(obs)?;
+        let out = self.run()?;
         let Some((&rows, rest)) = out.shape.split_first() else {
             return Err(PyIndexError::new_err(
                 "the action output is a scalar: it has no batch axis to take one action from",
@@ -161,7 +233,7 @@ impl NativePolicy {
             return Err(PyIndexError::new_err("the action output is empty"));
         }
         let row: usize = rest.iter().product();
-        to_numpy(py, rest, out.data, out.dtype, row)
+        to_numpy(py, rest, out.data, out.dtype, 0, row)
     }
 
     /// `policy(obs)` is `policy.act(obs)`, with no Python frame in between.
@@ -179,87 +251,151 @@ impl NativePolicy {
         py: Python<'py>,
         obs: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let out = self.evaluate(py, obs, false)?;
+        self.shape.clear();
+        self.read_obs(obs)?;
+        let out = self.run()?;
         let len = out.shape.iter().product();
-        to_numpy(py, out.shape, out.data, out.dtype, len)
+        to_numpy(py, out.shape, out.data, out.dtype, 0, len)
     }
 }
 
 impl NativePolicy {
-    /// Run on `obs` (a batch, or with `one` a single observation made a batch of
-    /// one). A C-contiguous float32 array is read in place; anything else is
-    /// converted by NumPy first.
-    fn evaluate(
+    /// One action per observation, pushed onto `actions`, from one evaluation of
+    /// the observations batched here in Rust: what the rollout calls each step.
+    pub(crate) fn act_each<'py>(
         &mut self,
-        py: Python<'_>,
-        obs: &Bound<'_, PyAny>,
-        one: bool,
-    ) -> PyResult<Output<'_>> {
-        let converted;
-        let array: &Bound<'_, PyArrayDyn<f32>> = match obs.cast::<PyArrayDyn<f32>>() {
-            Ok(array) => array,
-            Err(_) => {
-                converted = obs.extract::<PyArrayLikeDyn<'_, f32, AllowTypeChange>>()?;
-                &converted
+        py: Python<'py>,
+        obs: &[Bound<'py, PyAny>],
+        actions: &mut Vec<Bound<'py, PyAny>>,
+    ) -> PyResult<()> {
+        self.scratch.clear();
+        let mut first: Option<Vec<usize>> = None;
+        for o in obs {
+            let array = as_f32_array(o)?;
+            match &first {
+                None => first = Some(array.shape().to_vec()),
+                Some(shape) if shape.as_slice() != array.shape() => {
+                    return Err(PyValueError::new_err(format!(
+                        "the envs gave observations of shapes {shape:?} and {:?}: \
+                         envs stepped together must give the same shape",
+                        array.shape()
+                    )))
+                }
+                Some(_) => {}
             }
-        };
+            // SAFETY: the GIL is held and no Python code runs while the view is alive.
+            match unsafe { array.as_slice() } {
+                Ok(values) => self.scratch.extend_from_slice(values),
+                Err(_) => self.scratch.extend(unsafe { array.as_array() }.iter()),
+            }
+        }
         self.shape.clear();
-        if one {
-            self.shape.push(1);
-        }
-        self.shape.extend_from_slice(array.shape());
-        // SAFETY: the GIL is held and no Python code runs while `values` is alive:
-        // the evaluator copies the observations into its own input buffer before
-        // anything else, so nothing can write to the array while it is read.
-        let values = match unsafe { array.as_slice() } {
-            Ok(values) => values,
-            Err(_) => {
-                self.scratch.clear();
-                self.scratch.extend(unsafe { array.as_array() }.iter());
-                &self.scratch
-            }
-        };
+        self.shape.push(obs.len());
+        self.shape.extend(first.unwrap_or_default());
         let evaluator = &mut self.evaluator;
-        let shape = &self.shape;
-        // The output borrows the evaluator, so the guard returns only whether the
-        // run succeeded; the output is read afterwards.
-        let ran = guarded(|| evaluator.run(values, shape).map(|_| ()));
-        if let Err(err) = ran {
-            return Err(self.fail(py, &err));
+        let (values, shape) = (&self.scratch, &self.shape);
+        let ran = catch(|| evaluator.run(values, shape).map(|_| ()));
+        self.settle(ran)?;
+        let out = self.output()?;
+        let Some((&rows, rest)) = out.shape.split_first() else {
+            return Err(PyIndexError::new_err(
+                "the action output is a scalar: it has no batch axis to take actions from",
+            ));
+        };
+        if rows != obs.len() {
+            return Err(PyValueError::new_err(format!(
+                "the policy gave {rows} actions for {} observations",
+                obs.len()
+            )));
         }
+        let row: usize = rest.iter().product();
+        for k in 0..rows {
+            actions.push(to_numpy(py, rest, out.data, out.dtype, k * row, row)?);
+        }
+        Ok(())
+    }
+
+    /// Copy `obs` into the evaluator's input (its shape appended to `self.shape`).
+    fn read_obs(&mut self, obs: &Bound<'_, PyAny>) -> PyResult<()> {
+        let array = as_f32_array(obs)?;
+        self.shape.extend_from_slice(array.shape());
+        self.scratch.clear();
+        // SAFETY: the GIL is held and no Python code runs while the view is alive.
+        match unsafe { array.as_slice() } {
+            Ok(values) => self.scratch.extend_from_slice(values),
+            Err(_) => self.scratch.extend(unsafe { array.as_array() }.iter()),
+        }
+        Ok(())
+    }
+
+    /// Evaluate on `self.scratch` shaped `self.shape`.
+    fn run(&mut self) -> PyResult<Output<'_>> {
+        let evaluator = &mut self.evaluator;
+        let (values, shape) = (&self.scratch, &self.shape);
+        let ran = catch(|| evaluator.run(values, shape).map(|_| ()));
+        self.settle(ran)?;
+        self.output()
+    }
+
+    fn output(&self) -> PyResult<Output<'_>> {
         self.evaluator
             .output(&self.shape)
             .ok_or_else(|| PyRuntimeError::new_err("internal error: the plan that ran is gone"))
     }
 
-    fn fail(&mut self, py: Python<'_>, err: &PolicyError) -> PyErr {
-        match err {
-            PolicyError::InputShape { .. } => PyValueError::new_err(err.to_string()),
-            PolicyError::Internal(_) => {
-                self.evaluator.reset_plans();
-                PyRuntimeError::new_err(err.to_string())
+    /// The Python error for a failed or panicked evaluation; after a panic or an
+    /// internal error the plans, possibly half-updated, are dropped.
+    fn settle<T>(
+        &mut self,
+        result: Result<Result<T, PolicyError>, crate::panic::Panic>,
+    ) -> PyResult<T> {
+        match result {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(err)) => {
+                if matches!(err, PolicyError::Internal(_)) {
+                    self.evaluator.reset_plans();
+                }
+                Err(err.into())
             }
-            _ => compile_error(py, err),
+            Err(panic) => {
+                self.evaluator.reset_plans();
+                Err(panic.into())
+            }
         }
     }
 }
 
-/// The first `len` values of `data` as a NumPy array of `shape`, or a NumPy scalar
-/// when `shape` is empty (as indexing TensorFlow's output gives).
+/// `obs` as a float32 NumPy array: read in place when it is one, else converted
+/// by NumPy.
+fn as_f32_array<'py>(obs: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyArrayDyn<f32>>> {
+    match obs.cast::<PyArrayDyn<f32>>() {
+        Ok(array) => Ok(array.clone()),
+        Err(_) => {
+            let converted = obs.extract::<PyArrayLikeDyn<'py, f32, AllowTypeChange>>()?;
+            let array: &Bound<'py, PyArrayDyn<f32>> = &converted;
+            Ok(array.clone())
+        }
+    }
+}
+
+/// `len` values of `data` from `start` as a NumPy array of `shape`, or a NumPy
+/// scalar when `shape` is empty (as indexing TensorFlow's output gives).
 fn to_numpy<'py>(
     py: Python<'py>,
     shape: &[usize],
     data: OutputData<'_>,
     dtype: DType,
+    start: usize,
     len: usize,
 ) -> PyResult<Bound<'py, PyAny>> {
+    let range = start..start + len;
     match data {
-        OutputData::F32(v) => array(py, shape, &v[..len]),
+        OutputData::F32(v) => array(py, shape, &v[range]),
         OutputData::I64(v) if dtype == DType::I32 => {
-            let narrow: Vec<i32> = v[..len].iter().map(|&x| x as i32).collect();
+            let narrow: Vec<i32> = v[range].iter().map(|&x| x as i32).collect();
             array(py, shape, &narrow)
         }
-        OutputData::I64(v) => array(py, shape, &v[..len]),
+        OutputData::I64(v) => array(py, shape, &v[range]),
     }
 }
 
@@ -289,27 +425,5 @@ fn scalar<T: Element + Copy>(py: Python<'_>, mut value: T) -> PyResult<Bound<'_,
             std::ptr::null_mut(),
         );
         Bound::from_owned_ptr_or_err(py, ptr)
-    }
-}
-
-/// Run `f`, turning a panic into [`PolicyError::Internal`].
-fn guarded<T>(f: impl FnOnce() -> Result<T, PolicyError>) -> Result<T, PolicyError> {
-    catch_unwind(AssertUnwindSafe(f))
-        .unwrap_or_else(|panic| Err(PolicyError::Internal(panic_message(panic.as_ref()))))
-}
-
-/// `spinfast.errors.NativePolicyError(message, ops)`.
-fn compile_error(py: Python<'_>, err: &PolicyError) -> PyErr {
-    let ops: Vec<String> = match err {
-        PolicyError::Unsupported(list) => list.iter().map(|u| u.op.clone()).collect(),
-        _ => Vec::new(),
-    };
-    let made = py
-        .import("spinfast.errors")
-        .and_then(|m| m.getattr("NativePolicyError"))
-        .and_then(|cls| cls.call1((err.to_string(), ops)));
-    match made {
-        Ok(value) => PyErr::from_value(value),
-        Err(import_failed) => import_failed,
     }
 }

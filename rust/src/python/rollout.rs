@@ -1,39 +1,119 @@
-//! The rollout core driving Python envs and policies: `rollout` and `EpisodeBar`.
+//! The episode loop as seen from Python: `rollout` and `Episode`.
 //!
-//! Envs are stepped as `spinfast.envs` does it (Gymnasium's 5-tuple or old gym's
-//! 4-tuple, read here; anything else goes to `spinfast.envs.unpack_step`, which
-//! handles it or raises the error; resets go through `spinfast.envs.reset`).
-//! Every Python exception comes out as raised, with its traceback; signals are
-//! checked after every step, so Ctrl-C raises `KeyboardInterrupt`; a panic
-//! becomes a `RuntimeError`.
+//! `rollout` runs [`crate::rollout::run`] over Python envs and either a native
+//! policy, called directly in Rust (observations batched here, no Python frame,
+//! no `numpy.stack`), or a Python callable. How each env is reset and seeded is
+//! decided once per env (`spinfast.agent.envs.reset_style`), not per episode;
+//! Gymnasium's 5-tuple and old gym's 4-tuple steps are read here. Python
+//! exceptions come out as raised, with their traceback; signals are checked
+//! after every step, so Ctrl-C raises `KeyboardInterrupt`.
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Duration;
 
-use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyList, PyTuple};
+use pyo3::types::{PyDict, PyList, PyTuple};
 use pyo3::{intern, PyErr};
 
+use super::errors::EnvironmentMismatch;
+use super::policy::NativePolicy;
+use crate::panic::catch;
 use crate::rollout::{
-    run, Env, Episode, EpisodeBar, EpisodePlan, Hooks, Policy, RolloutError, RunConfig, Transition,
+    run, Env, Episode as RustEpisode, EpisodeBar, EpisodePlan, Hooks, Policy, RolloutError,
+    RunConfig, Transition,
 };
 
-impl From<RolloutError> for PyErr {
-    fn from(err: RolloutError) -> PyErr {
-        match err {
-            RolloutError::Internal(_) => PyRuntimeError::new_err(err.to_string()),
-            _ => PyValueError::new_err(err.to_string()),
+/// One finished episode: its number, return and length.
+#[pyclass(module = "spinfast._core", frozen, eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Episode {
+    /// Its number, from 0: episode `k` resets with seed `seed + k`.
+    #[pyo3(get)]
+    index: usize,
+    /// Its return: the sum of its rewards.
+    #[pyo3(get)]
+    ret: f64,
+    /// Its number of steps.
+    #[pyo3(get)]
+    length: u64,
+}
+
+#[pymethods]
+impl Episode {
+    #[new]
+    fn new(index: usize, ret: f64, length: u64) -> Self {
+        Self { index, ret, length }
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "Episode(index={}, ret={}, length={})",
+            self.index,
+            python_float(self.ret),
+            self.length
+        )
+    }
+
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyTuple>> {
+        let e = slf.get();
+        (slf.get_type(), (e.index, e.ret, e.length)).into_pyobject(slf.py())
+    }
+}
+
+impl From<&RustEpisode> for Episode {
+    fn from(e: &RustEpisode) -> Self {
+        Self {
+            index: e.index,
+            ret: e.ret,
+            length: e.length,
         }
     }
+}
+
+/// `repr(float)`: `500.0`, not Rust's `500`.
+fn python_float(x: f64) -> String {
+    if x.is_finite() && x == x.trunc() && x.abs() < 1e16 {
+        format!("{x:.1}")
+    } else {
+        format!("{x}")
+    }
+}
+
+/// How an env is reset with a seed, decided once per env.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ResetStyle {
+    /// Gymnasium: `reset(seed=s)`.
+    Keyword,
+    /// Old gym: `seed(s)`, then `reset()`.
+    SeedMethod,
+    /// Neither: an unseeded reset only.
+    Unseedable,
 }
 
 /// A Python env, Gymnasium or old gym.
 struct PyEnv<'py> {
     env: Bound<'py, PyAny>,
-    /// `spinfast.envs.reset` and `spinfast.envs.unpack_step`.
-    reset: Bound<'py, PyAny>,
+    style: ResetStyle,
+    /// `spinfast.agent.envs.unpack_step`, for a step result not read here.
     unpack_step: Bound<'py, PyAny>,
+}
+
+impl<'py> PyEnv<'py> {
+    fn new(
+        env: Bound<'py, PyAny>,
+        reset_style: &Bound<'py, PyAny>,
+        unpack_step: &Bound<'py, PyAny>,
+    ) -> PyResult<Self> {
+        let style = match reset_style.call1((&env,))?.extract::<String>()?.as_str() {
+            "keyword" => ResetStyle::Keyword,
+            "seed_method" => ResetStyle::SeedMethod,
+            _ => ResetStyle::Unseedable,
+        };
+        Ok(Self {
+            env,
+            style,
+            unpack_step: unpack_step.clone(),
+        })
+    }
 }
 
 impl<'py> Env for PyEnv<'py> {
@@ -42,7 +122,33 @@ impl<'py> Env for PyEnv<'py> {
     type Error = PyErr;
 
     fn reset(&mut self, seed: Option<i64>) -> PyResult<Self::Obs> {
-        self.reset.call1((&self.env, seed))
+        let py = self.env.py();
+        let reset = intern!(py, "reset");
+        let out = match (seed, self.style) {
+            (None, _) => self.env.call_method0(reset)?,
+            (Some(seed), ResetStyle::Keyword) => {
+                let kwargs = PyDict::new(py);
+                kwargs.set_item(intern!(py, "seed"), seed)?;
+                self.env.call_method(reset, (), Some(&kwargs))?
+            }
+            (Some(seed), ResetStyle::SeedMethod) => {
+                self.env.call_method1(intern!(py, "seed"), (seed,))?;
+                self.env.call_method0(reset)?
+            }
+            (Some(_), ResetStyle::Unseedable) => {
+                let name = self.env.get_type().name()?;
+                return Err(EnvironmentMismatch::new_err(format!(
+                    "{name} cannot be seeded: its reset() takes no seed and it has no seed() method"
+                )));
+            }
+        };
+        // Gymnasium's (obs, info), or old gym's obs
+        if let Ok(pair) = out.cast::<PyTuple>() {
+            if pair.len() == 2 && pair.get_item(1)?.is_instance_of::<PyDict>() {
+                return pair.get_item(0);
+            }
+        }
+        Ok(out)
     }
 
     fn step(&mut self, action: Self::Action) -> PyResult<Transition<Self::Obs>> {
@@ -68,8 +174,8 @@ impl<'py> Env for PyEnv<'py> {
 }
 
 /// `(obs, reward, terminated, truncated, info)` or `(obs, reward, done, info)`
-/// with a float reward, read as `spinfast.envs.unpack_step` reads it; `None`
-/// for anything else, left to that function.
+/// with a float reward, read as `spinfast.agent.envs.unpack_step` reads it;
+/// `None` for anything else, left to that function.
 fn read_step_tuple<'py>(
     out: &Bound<'py, PyAny>,
 ) -> PyResult<Option<Transition<Bound<'py, PyAny>>>> {
@@ -81,7 +187,7 @@ fn read_step_tuple<'py>(
         return Ok(None);
     }
     let Ok(reward) = tuple.get_item(1)?.extract::<f64>() else {
-        return Ok(None); // float() of something else: spinfast.envs decides
+        return Ok(None); // float() of something else: unpack_step decides
     };
     // Python's `bool(terminated or truncated)`: truncated only read when needed
     let done = tuple.get_item(2)?.is_truthy()? || (n == 5 && tuple.get_item(3)?.is_truthy()?);
@@ -92,32 +198,40 @@ fn read_step_tuple<'py>(
     }))
 }
 
-/// A Python policy: called once per observation, or once per step on the
-/// observations stacked with `numpy.stack` (shape `(n, *obs_shape)`), giving
-/// `n` actions. (A native evaluator is one more `Policy` impl, called without
-/// going through Python.)
-enum PyPolicy<'py> {
+/// The policy of a rollout.
+enum PyPolicy<'a, 'py> {
+    /// Native: evaluated in Rust on the observations batched here.
+    Native(&'a mut NativePolicy),
+    /// A Python callable, once per observation.
     PerObs(Bound<'py, PyAny>),
+    /// A Python `batch` method, once per step on the observations stacked by
+    /// `numpy.stack` (shape `(n, *obs_shape)`), giving `n` actions.
     Batched {
-        policy: Bound<'py, PyAny>,
+        batch: Bound<'py, PyAny>,
         stack: Bound<'py, PyAny>,
     },
 }
 
-impl<'py> Policy<Bound<'py, PyAny>> for PyPolicy<'py> {
+impl<'py> Policy<Bound<'py, PyAny>> for PyPolicy<'_, 'py> {
     type Action = Bound<'py, PyAny>;
     type Error = PyErr;
 
     fn act(&mut self, obs: &[Bound<'py, PyAny>], actions: &mut Vec<Self::Action>) -> PyResult<()> {
         match self {
+            PyPolicy::Native(policy) => {
+                let Some(first) = obs.first() else {
+                    return Ok(());
+                };
+                policy.act_each(first.py(), obs, actions)?;
+            }
             PyPolicy::PerObs(policy) => {
                 for o in obs {
                     actions.push(policy.call1((o,))?);
                 }
             }
-            PyPolicy::Batched { policy, stack } => {
-                let batch = stack.call1((PyList::new(policy.py(), obs)?,))?;
-                let out = policy.call1((batch,))?;
+            PyPolicy::Batched { batch, stack } => {
+                let stacked = stack.call1((PyList::new(batch.py(), obs)?,))?;
+                let out = batch.call1((stacked,))?;
                 let got = out.len()?;
                 if got != obs.len() {
                     return Err(RolloutError::ActionCount {
@@ -151,19 +265,19 @@ impl Hooks for PyHooks<'_> {
         self.py.check_signals()
     }
 
-    fn on_episode(&mut self, episode: &Episode) -> PyResult<()> {
+    fn on_episode(&mut self, episode: &RustEpisode) -> PyResult<()> {
         match &self.on_episode {
             None => Ok(()),
             Some(callback) => self
                 .bar
-                .suspend(|| callback.call1((episode.index, episode.ret, episode.length)))
+                .suspend(|| callback.call1((Episode::from(episode),)))
                 .map(drop),
         }
     }
 }
 
 /// Runs `num_episodes` episodes on `envs` stepped in lockstep and returns them
-/// as `(index, return, length)` in index order. See `_core.pyi`.
+/// in number order. See `_core.pyi`.
 #[pyfunction]
 #[pyo3(signature = (
     envs, policy, num_episodes, *, batched=false, max_ep_len=None, render=false, seed=None,
@@ -181,81 +295,38 @@ pub fn rollout<'py>(
     seed: Option<i64>,
     on_episode: Option<Bound<'py, PyAny>>,
     progress: bool,
-) -> PyResult<Vec<(usize, f64, u64)>> {
+) -> PyResult<Vec<Episode>> {
     let config = RunConfig {
         plan: EpisodePlan::new(num_episodes, envs.len())?,
         max_ep_len: max_ep_len.filter(|&n| n > 0),
         render,
         seed,
     };
-    let spinfast_envs = py.import("spinfast.envs")?;
-    let reset = spinfast_envs.getattr("reset")?;
-    let unpack_step = spinfast_envs.getattr("unpack_step")?;
-    let mut envs: Vec<PyEnv<'py>> = envs
-        .into_iter()
-        .map(|env| PyEnv {
-            env,
-            reset: reset.clone(),
-            unpack_step: unpack_step.clone(),
-        })
-        .collect();
-    let mut policy = if batched {
-        PyPolicy::Batched {
-            policy,
-            stack: py.import("numpy")?.getattr("stack")?,
-        }
-    } else {
-        PyPolicy::PerObs(policy)
+    let calls = py.import(intern!(py, "spinfast.agent.envs"))?;
+    let reset_style = calls.getattr(intern!(py, "reset_style"))?;
+    let unpack_step = calls.getattr(intern!(py, "unpack_step"))?;
+    let mut py_envs = Vec::with_capacity(envs.len());
+    for env in envs {
+        py_envs.push(PyEnv::new(env, &reset_style, &unpack_step)?);
+    }
+    let mut native = policy.cast::<NativePolicy>().ok().map(|p| p.borrow_mut());
+    let mut policy = match native.as_deref_mut() {
+        Some(native) => PyPolicy::Native(native),
+        None => match policy.getattr_opt(intern!(py, "batch"))? {
+            Some(batch) if batched => PyPolicy::Batched {
+                batch,
+                stack: py
+                    .import(intern!(py, "numpy"))?
+                    .getattr(intern!(py, "stack"))?,
+            },
+            _ => PyPolicy::PerObs(policy),
+        },
     };
     let mut hooks = PyHooks {
         py,
         on_episode,
         bar: EpisodeBar::new(num_episodes as u64, progress),
     };
-    let episodes = catch_unwind(AssertUnwindSafe(|| {
-        run(&mut envs, &mut policy, &config, &mut hooks)
-    }))
-    .map_err(|panic| RolloutError::Internal(panic_message(panic.as_ref())))??;
-    Ok(episodes
-        .into_iter()
-        .map(|e| (e.index, e.ret, e.length))
-        .collect())
-}
-
-fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
-    panic
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| panic.downcast_ref::<String>().cloned())
-        .unwrap_or_default()
-}
-
-/// The progress bar for the Python engine, the same as the Rust engine's.
-#[pyclass(name = "EpisodeBar", module = "spinfast._core")]
-pub struct PyEpisodeBar(EpisodeBar);
-
-#[pymethods]
-impl PyEpisodeBar {
-    #[new]
-    #[pyo3(signature = (total, visible=true))]
-    fn new(total: u64, visible: bool) -> Self {
-        Self(EpisodeBar::new(total, visible))
-    }
-
-    fn advance(&self, steps: u64, episodes: u64) {
-        self.0.advance(steps, episodes);
-    }
-
-    #[getter]
-    fn steps(&self) -> u64 {
-        self.0.steps()
-    }
-
-    fn suspend<'py>(&self, f: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
-        self.0.suspend(|| f.call0())
-    }
-
-    fn close(&self) {
-        self.0.finish();
-    }
+    let episodes = catch(|| run(&mut py_envs, &mut policy, &config, &mut hooks))??;
+    Ok(episodes.iter().map(Episode::from).collect())
 }

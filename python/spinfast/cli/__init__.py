@@ -1,4 +1,4 @@
-"""The ``spinfast`` command: ``spinfast COMMAND ...`` or ``python -m spinfast.run COMMAND ...``.
+"""The ``spinfast`` command: ``spinfast COMMAND ...`` or ``python -m spinfast COMMAND ...``.
 
 Each command lives in its own module, which has a ``main(argv) -> int``; this
 file only dispatches, as ``spinup/run.py`` does for Spinning Up.
@@ -11,10 +11,13 @@ import sys
 
 # command name -> (module holding its main(argv), one line of help)
 COMMANDS: dict[str, tuple[str, str]] = {
-    "summary": ("spinfast.summary", "one line per run: experiment, seed, epochs, performance"),
-    "plot": ("spinfast.plot", "learning curves as Spinning Up's plotter draws them, headless"),
-    "example": ("spinfast.example", "copy the bundled trained CartPole agent; print its path"),
-    "test_policy": ("spinfast.test_policy", "load a trained agent and run it in its environment"),
+    "summary": ("spinfast.cli.summary", "one line per run: experiment, seed, epochs, performance"),
+    "plot": ("spinfast.cli.plot", "learning curves as Spinning Up's plotter draws them, headless"),
+    "example": ("spinfast.cli.example", "copy the bundled trained CartPole agent; print its path"),
+    "test_policy": (
+        "spinfast.cli.test_policy",
+        "load a trained agent and run it in its environment",
+    ),
 }
 
 
@@ -37,7 +40,3 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     module = importlib.import_module(COMMANDS[command][0])
     return module.main(rest)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,12 +1,14 @@
-"""The rollout engines: Rust and Python give the same episodes, the lockstep shares
-and numbers are SB3's and ours as documented, returns are computed by hand, and the
-Rust loop passes exceptions, signals and references through cleanly.
+"""The episode loop: the Rust loop gives the same episodes as the plain Python
+reference (tests/reference_rollout.py), the lockstep shares and numbers are SB3's
+and ours as documented, returns are computed by hand, and the Rust loop passes
+exceptions, signals and references through cleanly.
 
-TF agents are in test_engines_agents.py; these tests use plain Python policies.
+TF agents are in test_rollout_agents.py; these tests use plain Python policies.
 """
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import threading
@@ -15,15 +17,21 @@ import traceback
 import numpy as np
 import pytest
 
+from reference_rollout import episode_numbers, episode_shares, run_reference
 from saved_agents import HORIZON, LineEnv, OldLineEnv
 from spinfast import _core
-from spinfast.engines import episode_numbers, episode_shares, run_engine, run_lockstep
-from spinfast.envs import step
+from spinfast.agent.envs import step
+from spinfast.agent.rollout import Episode, run_episodes
 from spinfast.errors import EnvironmentMismatch
-from spinfast.rollout import Episode, run_episodes
 from terminal import stderr_on_a_terminal
 
-ENGINES = ["rust", "python"]
+ENGINES = ["rust", "reference"]
+
+
+def run_engine(env, get_action, num_episodes, *args, engine="rust", **kwargs):
+    """The product's loop (``"rust"``) or the reference, with the same arguments."""
+    loop = run_episodes if engine == "rust" else run_reference
+    return loop(env, get_action, num_episodes, *args, **kwargs)
 
 
 class SeedLengthEnv:
@@ -107,8 +115,8 @@ def test_rust_equals_the_reference_loop_with_a_sampling_policy():
         rng = np.random.default_rng(5)
         return lambda obs: rng.normal(size=1)
 
-    rust = run_engine(SeedLengthEnv(), sampler(), 9, seed=3, engine="rust")
-    assert rust == run_episodes(SeedLengthEnv(), sampler(), 9, seed=3)
+    rust = run_episodes(SeedLengthEnv(), sampler(), 9, seed=3)
+    assert rust == run_reference(SeedLengthEnv(), sampler(), 9, seed=3)
     assert len({ep.ret for ep in rust}) == 9
 
 
@@ -167,7 +175,7 @@ def test_sampled_batched_policy_same_in_both_engines(num_envs):
         envs = [SeedLengthEnv() for _ in range(num_envs)]
         return run_engine(envs, Sampler(), 11, max_ep_len=3, seed=7, engine=engine), envs
 
-    (rust, rust_envs), (python, python_envs) = run("rust"), run("python")
+    (rust, rust_envs), (python, python_envs) = run("rust"), run("reference")
     assert rust == python
     assert [e.seeds for e in rust_envs] == [e.seeds for e in python_envs]
 
@@ -181,11 +189,11 @@ def test_lockstep_renders_every_running_env_before_each_step(engine):
 
 def test_lockstep_of_one_env_is_the_one_env_loop():
     env_a, env_b = SeedLengthEnv(), SeedLengthEnv()
-    assert run_lockstep([env_a], plus_one, 6, seed=2) == run_episodes(env_b, plus_one, 6, seed=2)
+    assert run_episodes([env_a], plus_one, 6, seed=2) == run_episodes(env_b, plus_one, 6, seed=2)
     assert env_a.seeds == env_b.seeds
 
 
-# --- the env API, read in Rust as spinfast.envs reads it --------------------------------------
+# --- the env API, read in Rust as spinfast.agent.envs reads it ---------------------------
 
 
 class OddStepEnv(SeedLengthEnv):
@@ -204,7 +212,7 @@ class OddStepEnv(SeedLengthEnv):
 @pytest.mark.parametrize("engine", ENGINES)
 def test_step_results_of_other_types(engine):
     episodes = run_engine(OddStepEnv(), lambda obs: [obs[0] + 0.1], 4, seed=0, engine=engine)
-    assert episodes == run_episodes(OddStepEnv(), lambda obs: [obs[0] + 0.1], 4, seed=0)
+    assert episodes == run_reference(OddStepEnv(), lambda obs: [obs[0] + 0.1], 4, seed=0)
 
 
 class ThreeValues(SeedLengthEnv):
@@ -235,13 +243,13 @@ def test_a_batch_of_the_wrong_size_is_an_error(engine):
     ("kwargs", "message"),
     [
         ({"num_episodes": 0}, "num_episodes must be at least 1, not 0"),
-        ({"engine": "c"}, "engine must be one of rust, python, not 'c'"),
+        ({"env": []}, "the list of envs is empty"),
     ],
 )
 def test_bad_arguments(kwargs, message):
     args = {"env": SeedLengthEnv(), "get_action": plus_one, "num_episodes": 1, **kwargs}
     with pytest.raises(ValueError, match=f"^{message}$"):
-        run_engine(**args)
+        run_episodes(**args)
 
 
 def test_core_rollout_refuses_zero_episodes_and_no_envs():
@@ -316,7 +324,9 @@ def test_the_rust_engine_keeps_no_references():
 INTERRUPT_SCRIPT = """
 import sys
 import numpy as np
-from spinfast.engines import run_engine
+sys.path.insert(0, sys.argv[2])  # tests/, for the reference loop
+from reference_rollout import run_reference
+from spinfast.agent.rollout import run_episodes
 
 obs = np.zeros(2)
 class Env:
@@ -328,7 +338,7 @@ env = Env()
 env.step = {2: (obs, 1.0, False, False, {})}.__getitem__
 print("started", flush=True)
 try:
-    run_engine(env, len, 1, engine=sys.argv[1])
+    (run_episodes if sys.argv[1] == "rust" else run_reference)(env, len, 1)
 except KeyboardInterrupt:
     print("interrupted", flush=True)
 """
@@ -337,7 +347,9 @@ except KeyboardInterrupt:
 @pytest.mark.parametrize("engine", ENGINES)
 def test_ctrl_c_stops_the_loop(engine):
     proc = subprocess.Popen(
-        [sys.executable, "-c", INTERRUPT_SCRIPT, engine], stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", INTERRUPT_SCRIPT, engine, os.path.dirname(__file__)],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert proc.stdout.readline() == "started\n"
@@ -358,10 +370,9 @@ class SlowEnv(SeedLengthEnv):
         return super().step(action)
 
 
-@pytest.mark.parametrize("engine", ENGINES)
-def test_progress_bar_on_a_terminal_only(engine, capfd):
+def test_progress_bar_on_a_terminal_only(capfd):
     def run(progress):
-        return lambda: run_engine(SlowEnv(), plus_one, 12, seed=0, engine=engine, progress=progress)
+        return lambda: run_episodes(SlowEnv(), plus_one, 12, seed=0, progress=progress)
 
     drawn = stderr_on_a_terminal(run(True))
     assert "/12 episodes" in drawn and "steps/s" in drawn
@@ -371,27 +382,10 @@ def test_progress_bar_on_a_terminal_only(engine, capfd):
     assert capfd.readouterr().err == ""
 
 
-def test_episode_bar_counts():
-    bar = _core.EpisodeBar(3, visible=False)
-    bar.advance(10, 1)
-    bar.advance(5, 0)
-    assert bar.steps == 15
-    assert bar.suspend(lambda: "printed") == "printed"
-    bar.close()
-
-
 def test_docstring_examples_run():
     import doctest
 
-    import spinfast.engines
+    import spinfast.agent.rollout
 
-    result = doctest.testmod(spinfast.engines)
+    result = doctest.testmod(spinfast.agent.rollout)
     assert result.attempted > 0 and result.failed == 0
-
-
-def test_run_policy_refuses_an_unknown_engine_before_logging(tmp_path):
-    from spinfast.test_policy import run_policy
-
-    with pytest.raises(ValueError, match="^engine must be one of rust, python, not 'c'$"):
-        run_policy(SeedLengthEnv(), plus_one, output_dir=tmp_path / "out", engine="c")
-    assert not (tmp_path / "out").exists()

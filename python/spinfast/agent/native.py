@@ -1,6 +1,6 @@
 """Spinning Up policies evaluated natively, in Rust: no TF session per step.
 
-:func:`spinfast.policy_graph.extract_policy_graph` takes the policy's subgraph out
+:func:`spinfast.agent.graph.extract_policy_graph` takes the policy's subgraph out
 of a loaded agent; :class:`NativePolicy` compiles one of its action outputs
 (``pi``, or ``mu``) into Rust kernels over preallocated buffers. Ops without a
 kernel raise :class:`spinfast.errors.NativePolicyError` naming them, so that a
@@ -13,10 +13,10 @@ import secrets
 from typing import TYPE_CHECKING, Literal
 
 from spinfast import _core
-from spinfast.policy_graph import PolicyGraph, extract_policy_graph
+from spinfast.agent.graph import PolicyGraph, extract_policy_graph
 
 if TYPE_CHECKING:
-    from spinfast.tf_model import TFPolicy
+    from spinfast.agent.tf_model import TFPolicy
 
 __all__ = [
     "BACKENDS",
@@ -43,7 +43,7 @@ def native_ops() -> list[str]:
     """The TensorFlow op types the native evaluator runs.
 
     Example:
-        >>> from spinfast.native_policy import native_ops
+        >>> from spinfast.agent.native import native_ops
         >>> {"MatMul", "Multinomial", "RandomStandardNormal"} <= set(native_ops())
         True
     """
@@ -82,14 +82,15 @@ class NativePolicy(_core.NativePolicy):
     Example (a hand-built graph; real ones come from a saved agent)::
 
         >>> import numpy as np
-        >>> from spinfast.policy_graph import GraphNode, PolicyGraph
-        >>> from spinfast.native_policy import NativePolicy
+        >>> from spinfast._core import GraphNode
+        >>> from spinfast.agent.graph import PolicyGraph
+        >>> from spinfast.agent.native import NativePolicy
         >>> w = np.array([[1.0], [-1.0]], dtype=np.float32)
         >>> graph = PolicyGraph(input="x", outputs={"mu": "mu"}, nodes=(
-        ...     GraphNode("x", "Placeholder", (), {"dtype": "float32", "shape": [-1, 2]}),
-        ...     GraphNode("w", "Const", (), {"dtype": "float32"}, w),
-        ...     GraphNode("y", "MatMul", (("x", 0), ("w", 0)), {}),
-        ...     GraphNode("mu", "Tanh", (("y", 0),), {}),
+        ...     GraphNode("x", "Placeholder", [], {"dtype": "float32", "shape": [-1, 2]}),
+        ...     GraphNode("w", "Const", [], {"dtype": "float32"}, w),
+        ...     GraphNode("y", "MatMul", [("x", 0), ("w", 0)], {}),
+        ...     GraphNode("mu", "Tanh", [("y", 0)], {}),
         ... ))
         >>> policy = NativePolicy(graph, "mu")
         >>> policy(np.array([0.5, 0.25], dtype=np.float32)).round(6)  # one obs, one action
@@ -104,9 +105,7 @@ class NativePolicy(_core.NativePolicy):
         if output not in graph.outputs:
             have = list(graph.outputs)
             raise KeyError(f"the policy graph has no output {output!r} (it has {have})")
-        return super().__new__(
-            cls, graph.core_nodes(), graph.input, graph.outputs[output], _seed64(seed)
-        )
+        return super().__new__(cls, graph.nodes, graph.input, graph.outputs[output], _seed64(seed))
 
     def __init__(self, graph: PolicyGraph, output: str = "pi", seed: int | None = None) -> None:
         self.graph = graph
@@ -119,8 +118,8 @@ class NativePolicy(_core.NativePolicy):
 
     backend = "native"
 
-    #: The stacked observations of envs stepped in lockstep in, their actions out
-    #: (what ``spinfast.engines`` calls on a policy that has it).
+    #: Stacked observations in, their actions out (``act_batch``; the rollout itself
+    #: evaluates a native policy in Rust, without this method).
     batch = _core.NativePolicy.act_batch
 
     def seed(self, seed: int | None) -> None:
@@ -135,7 +134,7 @@ def from_tf_policy(policy: TFPolicy, seed: int | None = None) -> NativePolicy:
     """Compile the action output of an agent loaded in a TF session.
 
     Arguments:
-        policy: the agent as ``spinfast.tf_model.TFPolicy`` loads it; it acts with
+        policy: the agent as ``spinfast.agent.tf_model.TFPolicy`` loads it; it acts with
             the same output (``policy.action_key``).
         seed: seeds the native sampling (a different generator from TF's: the same
             seed repeats the native actions, not the TF session's).

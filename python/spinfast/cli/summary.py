@@ -16,7 +16,7 @@ import sys
 
 import numpy as np
 
-from spinfast.runs import Run, load_runs
+from spinfast.curves.runs import Run, load_runs
 
 
 def _row(run: Run) -> dict:

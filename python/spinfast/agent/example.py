@@ -1,4 +1,4 @@
-"""``spinfast example [DEST]``: a copy of the trained agent that comes with spinfast.
+"""The trained agent that comes with spinfast, and :func:`copy_example` (``spinfast example``).
 
 A PPO agent trained on CartPole-v1 by ``examples/train_cartpole.py``, in Spinning
 Up's output layout: progress.txt, config.json, numbered snapshots
@@ -14,7 +14,7 @@ DEST, the copy goes into a new temporary folder. Nothing existing is replaced.
 
 Example:
     >>> import os
-    >>> from spinfast.example import copy_example
+    >>> from spinfast.agent.example import copy_example
     >>> path = copy_example()
     >>> os.path.basename(path)
     'ppo-cartpole_s0'
@@ -24,14 +24,12 @@ Example:
 
 from __future__ import annotations
 
-import argparse
 import os
 import shutil
-import sys
 import tempfile
 from importlib import resources
 
-__all__ = ["EXAMPLE_NAME", "copy_example", "main"]
+__all__ = ["EXAMPLE_NAME", "copy_example"]
 
 # the run folder's name, as setup_logger_kwargs("ppo-cartpole", seed=0) names it
 EXAMPLE_NAME = "ppo-cartpole_s0"
@@ -60,25 +58,3 @@ def copy_example(dest: str | os.PathLike[str] | None = None) -> str:
     with resources.as_file(resources.files("spinfast") / "example_agent") as source:
         shutil.copytree(source, target)
     return target
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="spinfast example",
-        description="Copy the trained CartPole-v1 agent bundled with spinfast (Spinning Up's "
-        "output layout) and print the copy's path, e.g. "
-        'spinfast test_policy "$(spinfast example)" -nr',
-    )
-    parser.add_argument(
-        "dest",
-        nargs="?",
-        help=f"an existing folder (the copy goes into it as {EXAMPLE_NAME}) or a new path; "
-        "default: a new temporary folder",
-    )
-    args = parser.parse_args(argv)
-    try:
-        print(copy_example(args.dest))
-    except OSError as e:
-        print(f"spinfast example: {e}", file=sys.stderr)
-        return 1
-    return 0

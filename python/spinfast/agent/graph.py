@@ -17,32 +17,21 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+from spinfast._core import GraphNode
 
 if TYPE_CHECKING:  # TensorFlow is an optional extra, imported by the caller
     import tensorflow as tf
 
 __all__ = ["GraphNode", "PolicyGraph", "extract_policy_graph"]
 
-#: Op types whose value is read from the session rather than computed.
-VARIABLE_OPS = ("VarHandleOp", "VariableV2")
 #: Element types the evaluator takes constants in.
 VALUE_DTYPES = ("float32", "int32", "int64")
 
 AttrValue = bool | int | float | str | list[int]
-
-
-@dataclass(frozen=True)
-class GraphNode:
-    """One node: op type, data inputs ``(node, output index)``, attributes, value."""
-
-    name: str
-    op: str
-    inputs: tuple[tuple[str, int], ...]
-    attrs: dict[str, AttrValue]
-    value: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -62,10 +51,6 @@ class PolicyGraph:
     @property
     def op_types(self) -> set[str]:
         return {node.op for node in self.nodes}
-
-    def core_nodes(self) -> list[tuple[str, str, list[tuple[str, int]], dict, Any]]:
-        """The nodes as the tuples ``spinfast._core.NativePolicy`` takes."""
-        return [(n.name, n.op, list(n.inputs), n.attrs, n.value) for n in self.nodes]
 
 
 def extract_policy_graph(
@@ -88,7 +73,7 @@ def extract_policy_graph(
         GraphNode(
             name=op.name,
             op=op.type,
-            inputs=tuple((t.op.name, t.value_index) for t in op.inputs) if op is not x.op else (),
+            inputs=[(t.op.name, t.value_index) for t in op.inputs] if op is not x.op else [],
             attrs=_attrs(op),
             value=values.get(op.name),
         )

@@ -4,7 +4,7 @@ Anything JSON can hold is kept as is; a function or class becomes its name; an
 object becomes ``{str(obj): its attributes}``; anything else its ``str``.
 
 Example:
-    >>> from spinfast.serialization import convert_json
+    >>> from spinfast.writing.serialization import convert_json
     >>> class Net:
     ...     def __init__(self):
     ...         self.sizes = (64, 64)

@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any, final
 import numpy as np
 
 from spinfast import _core
+from spinfast.curves.progress import Progress
 from spinfast.errors import ProgressParseError
-from spinfast.progress import Progress
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -231,18 +231,16 @@ def load_runs(
     results = _core.read_run_folders([path for path, _ in folders], threads)
     runs = Runs(logdirs=resolved)
     units: dict[str, int] = {}
-    for index, ((path, label), (table, config_text)) in enumerate(
-        zip(folders, results, strict=True)
-    ):
-        config = _parse_config(config_text)
+    for index, ((path, label), folder) in enumerate(zip(folders, results, strict=True)):
+        config = _parse_config(folder.config_json)
         exp_name = config.get("exp_name") if config is not None else None
         condition = label or exp_name or "exp"
         unit = units.get(condition, 0)
         units[condition] = unit + 1
-        if isinstance(table, ProgressParseError):
-            runs.errors.append((table.path, table))
+        if folder.table is None:
+            runs.errors.append((folder.error.path, folder.error))
             continue
-        progress = Progress(osp.join(path, "progress.txt"), *table)
+        progress = Progress(osp.join(path, "progress.txt"), folder.table)
         runs.runs.append(Run(path, progress, config, exp_name, condition, unit, index))
     return runs
 

@@ -5,7 +5,7 @@ one way to reset and step both Gymnasium and old gym environments.
 only agents you trust. ``make_env`` never touches it.
 
 Example:
-    >>> from spinfast.envs import make_env, reset, step
+    >>> from spinfast.agent.envs import make_env, reset, step
     >>> env = make_env("CartPole-v1")
     >>> obs = reset(env, seed=0)  # Gymnasium's (obs, info) or old gym's obs: the obs
     >>> obs.shape
@@ -22,10 +22,10 @@ import os.path as osp
 import traceback
 from typing import Any
 
+from spinfast.agent.snapshots import Snapshot
 from spinfast.errors import EnvironmentMismatch, EnvironmentNotFound
-from spinfast.snapshots import Snapshot
 
-__all__ = ["make_env", "reset", "restore_env", "step", "unpack_step"]
+__all__ = ["make_env", "reset", "reset_style", "restore_env", "step", "unpack_step"]
 
 
 def _fix(folder: str) -> str:
@@ -123,6 +123,18 @@ def make_env(env_id: str, render: bool = False) -> Any:
         ) from err
 
 
+def reset_style(env: Any) -> str:
+    """How ``env`` takes a seed, decided once per env (the rollout asks once):
+    ``"keyword"`` (Gymnasium's ``reset(seed=)``), ``"seed_method"`` (old gym's
+    ``env.seed(seed)`` then ``reset()``) or ``"none"`` (it cannot be seeded).
+    """
+    if _takes_seed(env.reset):
+        return "keyword"
+    if callable(getattr(env, "seed", None)):
+        return "seed_method"
+    return "none"
+
+
 def reset(env: Any, seed: int | None = None) -> Any:
     """Reset a Gymnasium or old gym env and return the first observation.
 
@@ -132,11 +144,12 @@ def reset(env: Any, seed: int | None = None) -> Any:
     Raises:
         EnvironmentMismatch: a seed was asked for, and the env takes none.
     """
-    if seed is None:
+    style = None if seed is None else reset_style(env)
+    if style is None:
         out = env.reset()
-    elif _takes_seed(env.reset):
+    elif style == "keyword":
         out = env.reset(seed=seed)
-    elif callable(getattr(env, "seed", None)):
+    elif style == "seed_method":
         env.seed(seed)
         out = env.reset()
     else:
@@ -168,7 +181,7 @@ def step(env: Any, action: Any) -> tuple[Any, float, bool]:
 
 
 def unpack_step(env: Any, out: Any) -> tuple[Any, float, bool]:
-    """What :func:`step` makes of ``env.step``'s result ``out`` (the Rust engine
+    """What :func:`step` makes of ``env.step``'s result ``out`` (the Rust loop
     reads tuples itself and leaves anything else to this function).
 
     Raises:

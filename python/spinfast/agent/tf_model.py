@@ -9,7 +9,7 @@ Example (read a value function, which test_policy does not run)::
     import numpy as np
     import tensorflow as tf
 from google.protobuf.message import DecodeError
-    from spinfast.tf_model import restore_tf_graph
+    from spinfast.agent.tf_model import restore_tf_graph
 
     sess = tf.compat.v1.Session(graph=tf.Graph())
     model = restore_tf_graph(sess, "data/ppo/ppo_s0/simple_save")
@@ -28,8 +28,8 @@ import numpy as np
 import tensorflow as tf
 from google.protobuf.message import DecodeError
 
+from spinfast.agent.snapshots import read_model_info
 from spinfast.errors import SnapshotError
-from spinfast.snapshots import read_model_info
 
 __all__ = ["TFPolicy", "restore_tf_graph"]
 
@@ -124,7 +124,7 @@ class TFPolicy:
         action_key: ``"mu"`` or ``"pi"``.
         obs_shape: the observation shape the agent takes (``x`` without its
             batch axis), None where the graph does not say.
-        backend: ``"tf"`` (``spinfast.native_policy.NativePolicy``'s is ``"native"``).
+        backend: ``"tf"`` (``spinfast.agent.native.NativePolicy``'s is ``"native"``).
     """
 
     backend = "tf"

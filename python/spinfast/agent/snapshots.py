@@ -14,7 +14,7 @@ them and reads ``model_info.pkl`` with TensorFlow nowhere in sight.
 
 Example:
     >>> import os, tempfile
-    >>> from spinfast.snapshots import find_snapshot, list_snapshots
+    >>> from spinfast.agent.snapshots import find_snapshot, list_snapshots
     >>> out = tempfile.mkdtemp()
     >>> for name in ("simple_save0", "simple_save10", "simple_save"):
     ...     os.makedirs(os.path.join(out, name))

@@ -1,4 +1,6 @@
-"""Learning curves, as Spinning Up's plotter draws them: :func:`make_plots` and ``spinfast plot``.
+"""Learning curves, as Spinning Up's plotter draws them: :func:`make_plots`.
+
+The command, ``spinfast plot``, is :mod:`spinfast.cli.plot`.
 
 This is spinup/utils/plot.py on today's seaborn (``lineplot``; ``tsplot`` is gone),
 headless by default, and fed by :func:`spinfast.load_runs`, so run discovery
@@ -21,11 +23,8 @@ Command line (the flags of Spinning Up's plotter, plus ``--savefig`` and ``--sho
 
 from __future__ import annotations
 
-import argparse
-import importlib.util
 import os
 import re
-import sys
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -33,14 +32,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from spinfast.runs import Run, load_runs
+from spinfast.curves.runs import Run, load_runs
 
 if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-__all__ = ["PlotError", "PlotNote", "make_plots", "savefig_paths", "smooth_curve", "main"]
+__all__ = ["PlotError", "PlotNote", "make_plots", "savefig_paths", "smooth_curve"]
 
 #: The x-axis when none is given (the default of Spinning Up's ``plot`` command).
 DEFAULT_XAXIS = "TotalEnvInteracts"
@@ -339,103 +338,3 @@ def _place_legend(figure: Figure, ax: Axes) -> None:
         extent = ax.get_legend().get_window_extent(figure.canvas.get_renderer())
         figure.set_figwidth(figure.get_figwidth() + extent.width / figure.dpi)
     ax.get_legend().set_draggable(True)
-
-
-def _no_window_reason() -> str | None:
-    """Why ``--show`` cannot open a window here, or None when it can."""
-    try:
-        import matplotlib.pyplot as plt
-        from matplotlib.backends import BackendFilter, backend_registry
-
-        backend = plt.get_backend()  # resolves the default: a GUI one when there is a display
-    except ImportError as err:  # e.g. MPLBACKEND=tkagg with no display
-        return str(err)
-    if backend.lower() in backend_registry.list_builtin(BackendFilter.INTERACTIVE):
-        return None
-    return f"no display found (matplotlib backend {backend!r} cannot open a window)"
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="spinfast plot",
-        description="Learning curves from Spinning Up runs, as spinup/utils/plot.py draws "
-        "them: one figure per -y value, one line per logdir (or exp_name), the mean over "
-        "its seeds with a band of one standard deviation. Headless: without --show the "
-        f"figures are written to files (--savefig, default {DEFAULT_SAVEFIG}).",
-    )
-    parser.add_argument("logdir", nargs="+", help="run folders, or prefixes of them")
-    parser.add_argument("--legend", "-l", nargs="*", help="one legend entry per logdir found")
-    parser.add_argument("--xaxis", "-x", default=DEFAULT_XAXIS, help="x column (%(default)s)")
-    parser.add_argument(
-        "--value",
-        "-y",
-        default=[DEFAULT_VALUE],
-        nargs="*",
-        help="y column(s), one figure each (Performance: AverageTestEpRet, else AverageEpRet)",
-    )
-    parser.add_argument("--count", action="store_true", help="one line per run, not per logdir")
-    parser.add_argument("--smooth", "-s", type=int, default=1, help="smoothing window (epochs)")
-    parser.add_argument("--select", nargs="*", help="keep logdirs containing all of these")
-    parser.add_argument("--exclude", nargs="*", help="drop logdirs containing any of these")
-    parser.add_argument("--est", default="mean", help="numpy estimator over seeds (mean)")
-    parser.add_argument(
-        "--savefig",
-        metavar="PATH",
-        help="write the figures here (.png, .svg or .pdf); with several -y values, one "
-        "file per value: PATH-VALUE.ext",
-    )
-    parser.add_argument("--show", action="store_true", help="open a window (needs a display)")
-    args = parser.parse_args(argv)
-
-    missing = [m for m in ("matplotlib", "seaborn", "pandas") if not importlib.util.find_spec(m)]
-    if missing:
-        print(
-            f"spinfast plot: needs {', '.join(missing)}: pip install 'spinfast[plot]'",
-            file=sys.stderr,
-        )
-        return 1
-    import matplotlib
-
-    if args.show:
-        reason = _no_window_reason()
-        if reason:
-            print(f"spinfast plot: --show: {reason}; use --savefig PATH", file=sys.stderr)
-            return 1
-    else:
-        matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    savefig = args.savefig or (None if args.show else DEFAULT_SAVEFIG)
-    values = list(dict.fromkeys(args.value or [DEFAULT_VALUE]))
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            figures = make_plots(
-                args.logdir,
-                args.legend,
-                args.xaxis,
-                values,
-                args.count,
-                smooth=args.smooth,
-                select=args.select,
-                exclude=args.exclude,
-                estimator=args.est,
-                savefig=savefig,
-            )
-        except (PlotError, OSError) as err:
-            error = err
-        else:
-            error = None
-    for warning in caught:
-        kind = "note" if issubclass(warning.category, PlotNote) else "warning"
-        print(f"{kind}: {warning.message}", file=sys.stderr)
-    if error is not None:
-        print(f"spinfast plot: {error}", file=sys.stderr)
-        return 1
-    for path in savefig_paths(savefig, values) if savefig else []:
-        print(f"wrote {path}")
-    if args.show:
-        plt.show()
-    for figure in figures:
-        plt.close(figure)
-    return 0

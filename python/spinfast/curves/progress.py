@@ -37,12 +37,12 @@ class Progress:
 
     __slots__ = ("path", "columns", "truncated", "_values", "_index")
 
-    def __init__(self, path: str, columns: list[str], values: np.ndarray, truncated: bool):
+    def __init__(self, path: str, table: _core.Table):
         self.path = path
-        self.columns = columns
-        self.truncated = truncated
-        self._values = values  # shape (n_columns, n_rows): each column is contiguous
-        self._index = {name: i for i, name in enumerate(columns)}
+        self.columns = table.columns
+        self.truncated = table.truncated
+        self._values = table.values  # shape (n_columns, n_rows): each column is contiguous
+        self._index = {name: i for i, name in enumerate(self.columns)}
 
     def __len__(self) -> int:
         """The number of rows (epochs)."""
@@ -92,5 +92,4 @@ def read_progress(path: str | os.PathLike[str]) -> Progress:
         (['Epoch', 'AverageEpRet'], 2, [-12.5, 3.25])
     """
     path = os.fspath(path)
-    columns, values, truncated = _core.read_progress(path)
-    return Progress(path, columns, values, truncated)
+    return Progress(path, _core.read_progress(path))

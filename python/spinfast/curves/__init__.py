@@ -1,0 +1,3 @@
+"""Learning curves: one progress.txt (``progress``), many run folders (``runs``),
+and Spinning Up's plotter (``plot``).
+"""

@@ -1,0 +1,68 @@
+//! Every exception the Rust core raises, bound once, and every Rust error type
+//! mapped to its Python exception in one `From` impl (as polars' `error.rs` and
+//! orjson's `exc.rs` do).
+//!
+//! The exception classes are Python's, defined in `spinfast.errors` (they carry
+//! attributes such as `path` and `line`, and pickle); `import_exception!` imports
+//! each once, on first use, and caches it.
+
+use std::path::Path;
+
+use pyo3::exceptions::{PyRuntimeError, PyValueError};
+use pyo3::PyErr;
+
+use crate::panic::Panic;
+use crate::policy::PolicyError;
+use crate::progress::ProgressError;
+use crate::rollout::RolloutError;
+
+pyo3::import_exception!(spinfast.errors, ProgressParseError);
+pyo3::import_exception!(spinfast.errors, NativePolicyError);
+pyo3::import_exception!(spinfast.errors, EnvironmentMismatch);
+
+/// A caught panic: `RuntimeError`, saying it is a bug to report.
+impl From<Panic> for PyErr {
+    fn from(panic: Panic) -> PyErr {
+        PyRuntimeError::new_err(panic.to_string())
+    }
+}
+
+/// A progress.txt that cannot be read, with the file it is about.
+pub struct ProgressFileError<'a> {
+    pub path: &'a Path,
+    pub error: ProgressError,
+}
+
+/// `ProgressParseError(reason, path, line)`.
+impl From<ProgressFileError<'_>> for PyErr {
+    fn from(err: ProgressFileError<'_>) -> PyErr {
+        let path = err.path.to_string_lossy().into_owned();
+        ProgressParseError::new_err((err.error.to_string(), path, err.error.line))
+    }
+}
+
+/// `NativePolicyError(message, ops)` for a graph the evaluator cannot run;
+/// `ValueError` for observations of the wrong shape; `RuntimeError` for a bug.
+impl From<PolicyError> for PyErr {
+    fn from(err: PolicyError) -> PyErr {
+        match &err {
+            PolicyError::InputShape { .. } => PyValueError::new_err(err.to_string()),
+            PolicyError::Internal(_) => PyRuntimeError::new_err(err.to_string()),
+            PolicyError::Unsupported(list) => {
+                let ops: Vec<String> = list.iter().map(|u| u.op.clone()).collect();
+                NativePolicyError::new_err((err.to_string(), ops))
+            }
+            _ => NativePolicyError::new_err((err.to_string(), Vec::<String>::new())),
+        }
+    }
+}
+
+/// `ValueError` for a rollout that cannot run as asked; `RuntimeError` for a bug.
+impl From<RolloutError> for PyErr {
+    fn from(err: RolloutError) -> PyErr {
+        match err {
+            RolloutError::Internal(_) => PyRuntimeError::new_err(err.to_string()),
+            _ => PyValueError::new_err(err.to_string()),
+        }
+    }
+}
