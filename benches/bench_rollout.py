@@ -1,6 +1,9 @@
-"""The episode loop: per-step cost of the Rust engine, the Python engine, a bare
-``env.step`` loop and Spinning Up's own loop (one ``sess.run`` per step), on the same
-agent, env and seeds; then N envs in lockstep (N = 1, 8, 64), per env-step.
+"""The episode loop: per-step cost of spinfast's loop (Rust), the plain Python
+reference loop (tests/reference_rollout.py), a bare ``env.step`` loop and Spinning
+Up's own loop (one ``sess.run`` per step), on the same agent, env and seeds; then N
+envs in lockstep (N = 1, 8, 64), per env-step; then the whole cost per step and per
+episode of ``run_episodes`` with the bundled CartPole agent run natively, against a
+bare loop replaying the same actions (500-step and 9-step episodes).
 
 The env is Pendulum-v1, whose episodes always last 200 steps (truncated), so every
 loop runs exactly the same number of steps: per-step cost = time / steps, with the
@@ -25,10 +28,11 @@ tf = pytest.importorskip("tensorflow", reason="the benches need the tf extra")
 
 import gymnasium  # noqa: E402
 
-from spinfast.agent.rollout import run_engine  # noqa: E402
+from spinfast.agent.rollout import run_episodes  # noqa: E402
 from spinfast.agent.tf_model import TFPolicy, restore_tf_graph  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), os.pardir, "tests"))
+from reference_rollout import run_reference  # noqa: E402
 from saved_agents import save_snapshots  # noqa: E402
 
 EP_LEN = 200  # Pendulum-v1's time limit
@@ -127,8 +131,11 @@ def spinning_up_loop(env, sess, model, episodes, max_ep_len=None):
 
 
 def engine_loop(engine):
+    """``"rust"``: spinfast's ``run_episodes``; ``"python"``: the reference loop."""
+    loop = run_episodes if engine == "rust" else run_reference
+
     def run(env, policy, episodes):
-        return sum(ep.length for ep in run_engine(env, policy, episodes, seed=SEED, engine=engine))
+        return sum(ep.length for ep in loop(env, policy, episodes, seed=SEED))
 
     return run
 
@@ -138,7 +145,7 @@ SINGLE = f"one env: {EPISODES} episodes = {EPISODES * EP_LEN} steps per round"
 
 @pytest.mark.benchmark(group=SINGLE + ", TF policy")
 @pytest.mark.parametrize(
-    "loop", ["bare env.step", "Spinning Up loop", "python engine", "rust engine"]
+    "loop", ["bare env.step", "Spinning Up loop", "python reference loop", "rust loop (spinfast)"]
 )
 def bench_one_env_tf(benchmark, agent, loop):
     path, _ = agent
@@ -186,7 +193,7 @@ class NullEnv:
 
 
 @pytest.mark.benchmark(group=f"the loop alone: a do-nothing env and policy, {50 * EP_LEN} steps")
-@pytest.mark.parametrize("loop", ["bare env.step", "python engine", "rust engine"])
+@pytest.mark.parametrize("loop", ["bare env.step", "python reference loop", "rust loop (spinfast)"])
 def bench_loop_alone(benchmark, loop):
     env, action = NullEnv(), np.zeros(1)
     if loop == "bare env.step":
@@ -214,3 +221,88 @@ def bench_lockstep(benchmark, agent, num_envs, policy_kind, engine):
     rounds = max(3, 128 // num_envs)
     steps = benchmark.pedantic(run, (envs, policy, num_envs), rounds=rounds, warmup_rounds=1)
     assert steps == steps_per_round
+
+
+# --- run_episodes with a native agent against a bare loop doing the same env work ----------
+
+
+class ConstantAction:
+    """An agent that always pushes right: CartPole episodes of about 9 steps, as an
+    early-training agent's."""
+
+    def __call__(self, obs):
+        return 1
+
+
+def cartpole_agent(kind: str):
+    """The bundled agent's last snapshot (500-step episodes), run natively; or the
+    right-pusher, as a native graph (a constant action) so that it runs as natively."""
+    from spinfast.agent.example import copy_example
+    from spinfast.test_policy import load_policy
+
+    if kind == "500-step":
+        _, policy = load_policy(copy_example(), seed=SEED)
+        return policy
+    from spinfast._core import GraphNode
+    from spinfast.agent.graph import PolicyGraph
+    from spinfast.agent.native import NativePolicy
+
+    one = np.ones((4, 1), np.float32) * 0  # x @ 0 + 1 = 1, cast by ArgMax over [0, 1]
+    graph = PolicyGraph(
+        input="x",
+        outputs={"pi": "pi"},
+        nodes=(
+            GraphNode("x", "Placeholder", [], {"dtype": "float32", "shape": [-1, 4]}),
+            GraphNode("w", "Const", [], {"dtype": "float32"}, np.hstack([one, one])),
+            GraphNode("b", "Const", [], {"dtype": "float32"}, np.array([0, 1], np.float32)),
+            GraphNode("mm", "MatMul", [("x", 0), ("w", 0)], {}),
+            GraphNode("logits", "BiasAdd", [("mm", 0), ("b", 0)], {}),
+            GraphNode("axis", "Const", [], {"dtype": "int32"}, np.array(1, np.int32)),
+            GraphNode("pi", "ArgMax", [("logits", 0), ("axis", 0)], {"output_type": "int64"}),
+        ),
+    )
+    return NativePolicy(graph, "pi", SEED)
+
+
+def recorded_actions(policy, episodes: int) -> list[list]:
+    """The actions ``policy`` takes in each episode (seed SEED + k)."""
+    env, actions = gymnasium.make("CartPole-v1"), []
+    for k in range(episodes):
+        obs, _ = env.reset(seed=SEED + k)
+        taken, done = [], False
+        while not done:
+            taken.append(policy(obs))
+            obs, _, terminated, truncated, _ = env.step(taken[-1])
+            done = terminated or truncated
+        actions.append(taken)
+    return actions
+
+
+def replay_loop(env, actions):
+    """The bare loop: reset(seed) and step through the recorded actions, no policy."""
+    steps = 0
+    for k, taken in enumerate(actions):
+        env.reset(seed=SEED + k)
+        for action in taken:
+            env.step(action)
+        steps += len(taken)
+    return steps
+
+
+@pytest.mark.parametrize("kind", ["500-step", "9-step"])
+@pytest.mark.parametrize("loop", ["bare replay", "run_episodes", "python reference loop"])
+def bench_cartpole_native(benchmark, kind, loop):
+    """CartPole-v1, the agent native: all of run_episodes' cost (policy, loop, per-episode
+    work) against the env's own (the bare loop replays the same actions)."""
+    episodes = 4 if kind == "500-step" else 200
+    policy = cartpole_agent(kind)
+    actions = recorded_actions(policy, episodes)
+    total = sum(map(len, actions))
+    benchmark.group = f"CartPole-v1, {kind} episodes, native agent: {total} steps per round"
+    env = gymnasium.make("CartPole-v1")
+    if loop == "bare replay":
+        steps = benchmark.pedantic(replay_loop, (env, actions), rounds=20, warmup_rounds=2)
+    else:
+        run = engine_loop("rust" if loop == "run_episodes" else "python")
+        steps = benchmark.pedantic(run, (env, policy, episodes), rounds=20, warmup_rounds=2)
+    assert steps == total

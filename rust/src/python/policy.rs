@@ -222,7 +222,9 @@ impl NativePolicy {
     ) -> PyResult<Bound<'py, PyAny>> {
         self.shape.clear();
         self.shape.push(1);
-        self.read_obs(obs)?;
+        self.scratch.clear();
+        let array = self.push_obs(obs)?;
+        self.shape.extend_from_slice(array.shape());
         let out = self.run()?;
         let Some((&rows, rest)) = out.shape.split_first() else {
             return Err(PyIndexError::new_err(
@@ -252,7 +254,9 @@ impl NativePolicy {
         obs: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
         self.shape.clear();
-        self.read_obs(obs)?;
+        self.scratch.clear();
+        let array = self.push_obs(obs)?;
+        self.shape.extend_from_slice(array.shape());
         let out = self.run()?;
         let len = out.shape.iter().product();
         to_numpy(py, out.shape, out.data, out.dtype, 0, len)
@@ -269,29 +273,21 @@ impl NativePolicy {
         actions: &mut Vec<Bound<'py, PyAny>>,
     ) -> PyResult<()> {
         self.scratch.clear();
-        let mut first: Option<Vec<usize>> = None;
-        for o in obs {
-            let array = as_f32_array(o)?;
-            match &first {
-                None => first = Some(array.shape().to_vec()),
-                Some(shape) if shape.as_slice() != array.shape() => {
-                    return Err(PyValueError::new_err(format!(
-                        "the envs gave observations of shapes {shape:?} and {:?}: \
-                         envs stepped together must give the same shape",
-                        array.shape()
-                    )))
-                }
-                Some(_) => {}
-            }
-            // SAFETY: the GIL is held and no Python code runs while the view is alive.
-            match unsafe { array.as_slice() } {
-                Ok(values) => self.scratch.extend_from_slice(values),
-                Err(_) => self.scratch.extend(unsafe { array.as_array() }.iter()),
-            }
-        }
         self.shape.clear();
         self.shape.push(obs.len());
-        self.shape.extend(first.unwrap_or_default());
+        for (k, o) in obs.iter().enumerate() {
+            let array = self.push_obs(o)?;
+            if k == 0 {
+                self.shape.extend_from_slice(array.shape());
+            } else if &self.shape[1..] != array.shape() {
+                return Err(PyValueError::new_err(format!(
+                    "the envs gave observations of shapes {:?} and {:?}: \
+                     envs stepped together must give the same shape",
+                    &self.shape[1..],
+                    array.shape()
+                )));
+            }
+        }
         let evaluator = &mut self.evaluator;
         let (values, shape) = (&self.scratch, &self.shape);
         let ran = catch(|| evaluator.run(values, shape).map(|_| ()));
@@ -315,17 +311,23 @@ impl NativePolicy {
         Ok(())
     }
 
-    /// Copy `obs` into the evaluator's input (its shape appended to `self.shape`).
-    fn read_obs(&mut self, obs: &Bound<'_, PyAny>) -> PyResult<()> {
-        let array = as_f32_array(obs)?;
-        self.shape.extend_from_slice(array.shape());
-        self.scratch.clear();
+    /// Append `obs` to the evaluator's input (`self.scratch`), read in place when it
+    /// is a C-contiguous float32 array, else converted by NumPy; returns it as an array.
+    fn push_obs<'py>(&mut self, obs: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyArrayDyn<f32>>> {
+        let array = match obs.cast::<PyArrayDyn<f32>>() {
+            Ok(array) => array.clone(),
+            Err(_) => {
+                let converted = obs.extract::<PyArrayLikeDyn<'py, f32, AllowTypeChange>>()?;
+                let array: &Bound<'py, PyArrayDyn<f32>> = &converted;
+                array.clone()
+            }
+        };
         // SAFETY: the GIL is held and no Python code runs while the view is alive.
         match unsafe { array.as_slice() } {
             Ok(values) => self.scratch.extend_from_slice(values),
             Err(_) => self.scratch.extend(unsafe { array.as_array() }.iter()),
         }
-        Ok(())
+        Ok(array)
     }
 
     /// Evaluate on `self.scratch` shaped `self.shape`.
@@ -361,19 +363,6 @@ impl NativePolicy {
                 self.evaluator.reset_plans();
                 Err(panic.into())
             }
-        }
-    }
-}
-
-/// `obs` as a float32 NumPy array: read in place when it is one, else converted
-/// by NumPy.
-fn as_f32_array<'py>(obs: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyArrayDyn<f32>>> {
-    match obs.cast::<PyArrayDyn<f32>>() {
-        Ok(array) => Ok(array.clone()),
-        Err(_) => {
-            let converted = obs.extract::<PyArrayLikeDyn<'py, f32, AllowTypeChange>>()?;
-            let array: &Bound<'py, PyArrayDyn<f32>> = &converted;
-            Ok(array.clone())
         }
     }
 }
