@@ -74,8 +74,9 @@ def test_regenerated_references_match_committed(tmp_path, cores):
     manifest = gen.make_generated(tmp_path, write_models=False)
     assert sorted(manifest) == sorted(GENERATED)
     for name in GENERATED:
-        with np.load(FIXTURES / name / "reference.npz") as ref:
-            _compare(dict(np.load(tmp_path / name / "reference.npz")), ref, name)
+        for npz in ("reference.npz", "state_dict.npz"):
+            with np.load(FIXTURES / name / npz) as ref, np.load(tmp_path / name / npz) as got:
+                _compare(dict(got), ref, f"{name}/{npz}")
 
 
 @pytest.mark.parametrize("fmt", ["zip", "legacy"])
@@ -90,6 +91,13 @@ def test_committed_model_gives_committed_references(name, fmt, cores):
         got = gen.references(ac, ref["obs"], sample_seed=2000 + seed)
         for key in ref.files:  # same torch, same bytes: equal, not just close
             np.testing.assert_array_equal(got[key], ref[key], err_msg=f"{name}/{fmt}: {key}")
+    with np.load(FIXTURES / name / "state_dict.npz") as ref:
+        state = gen.state_arrays(ac)
+        assert list(state) == list(ref.files)  # state_dict order is kept
+        for key in ref.files:
+            np.testing.assert_array_equal(state[key], ref[key], err_msg=f"{name}/{fmt}: {key}")
+    meta = json.loads((FIXTURES / "manifest.json").read_text())["generated"][name]
+    assert gen.state_digest(ac) == meta["state_dict"]
 
 
 def test_weights_only_refuses_legacy_module_pickles(cores):
@@ -128,6 +136,7 @@ def test_shared_agent_references(name, cores):
     assert hashlib.sha256(path.read_bytes()).hexdigest() == meta["sha256"]
     ac, how = gen.load_agent(path, cores)
     assert how == meta["loaded_with"]
+    assert gen.state_digest(ac) == meta["state_dict"]
     with np.load(FIXTURES / "shared_agents" / f"{name}.npz") as ref:
         got = gen.references(ac, ref["obs"], sample_seed=meta["sample_seed"])
         _compare(got, ref, name)
