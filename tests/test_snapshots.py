@@ -81,14 +81,14 @@ def test_not_an_output_folder(tmp_path):
     (tmp_path / "progress.txt").write_text("Epoch\n0\n")
     with pytest.raises(SnapshotError, match="is not a folder"):
         find_snapshot(tmp_path / "progress.txt")
-    with pytest.raises(SnapshotError, match="no simple_save/ or tf1_save/ snapshot"):
+    with pytest.raises(SnapshotError, match="no simple_save/, tf1_save/ or pyt_save/ snapshot"):
         find_snapshot(tmp_path)
     os.makedirs(tmp_path / "pyt_save")
-    with pytest.raises(SnapshotError, match="holds a PyTorch agent"):
+    with pytest.raises(SnapshotError, match="pyt_save/ holds no model.pt or modelN.pt"):
         find_snapshot(tmp_path)
 
 
-@pytest.mark.parametrize("missing", ["saved_model.pb", "variables", "model_info.pkl"])
+@pytest.mark.parametrize("missing", ["saved_model.pb", "variables"])
 def test_incomplete_snapshot_names_the_missing_file(tmp_path, missing):
     files = [f for f in ("saved_model.pb", "variables", "model_info.pkl") if f != missing]
     path = make_snapshot(tmp_path, "tf1_save2", files)
@@ -151,3 +151,22 @@ def test_model_info_not_a_pickle(tmp_path, content):
         f.write(content)
     with pytest.raises(SnapshotError, match="is not the model_info.pkl Spinning Up writes"):
         read_model_info(path)
+
+
+def test_pytorch_snapshots_are_found_like_spinning_ups(tmp_path):
+    """pyt_save/modelN.pt, as Spinning Up's load_policy_and_env lists them; the highest
+    number is "last"; a TF snapshot of the same number wins, as there."""
+    os.makedirs(tmp_path / "pyt_save")
+    for name in ("model.pt", "model3.pt", "model12.pt", "notes.txt", "model_x.pt"):
+        (tmp_path / "pyt_save" / name).write_bytes(b"")
+    assert [s.name for s in list_snapshots(tmp_path)] == [
+        "pyt_save/model.pt", "pyt_save/model3.pt", "pyt_save/model12.pt"
+    ]  # fmt: skip
+    last = find_snapshot(tmp_path)
+    assert (last.layout, last.itr, last.path) == (
+        "pyt_save", 12, str(tmp_path / "pyt_save" / "model12.pt")
+    )
+    assert last.vars_path == str(tmp_path / "vars12.pkl")
+    make_snapshot(tmp_path, "tf1_save12", ["saved_model.pb", "variables"])
+    assert find_snapshot(tmp_path).name == "tf1_save12"
+    assert find_snapshot(tmp_path, 3).name == "pyt_save/model3.pt"

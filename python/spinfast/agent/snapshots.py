@@ -1,15 +1,17 @@
 """The saved agents in a Spinning Up output folder: which snapshots exist, and which one to load.
 
-Spinning Up's ``Logger.save_state(state, itr)`` writes a TF snapshot folder and a
-pickle of the state (the environment) beside it::
+Spinning Up's ``Logger.save_state(state, itr)`` writes a snapshot of the agent and
+a pickle of the state (the environment) beside it::
 
     output_dir/
-        simple_save/    simple_save10/   ...   (the seed's releases)
-        tf1_save/       tf1_save10/      ...   (later releases)
+        simple_save/    simple_save10/   ...   (TF1, the first releases)
+        tf1_save/       tf1_save10/      ...   (TF1, later releases)
+        pyt_save/model.pt  pyt_save/model10.pt ...  (PyTorch, the releases since 2020)
         vars.pkl        vars10.pkl       ...   (the state saved with each snapshot)
 
-Each snapshot folder holds ``saved_model.pb``, ``variables/`` and
-``model_info.pkl`` (the names of the input and output tensors). This module finds
+A TF snapshot folder holds ``saved_model.pb``, ``variables/`` and usually
+``model_info.pkl`` (the names of the input and output tensors); a PyTorch one is
+the file ``torch.save`` wrote of the whole actor-critic module. This module finds
 them and reads ``model_info.pkl`` with TensorFlow nowhere in sight.
 
 Example:
@@ -38,11 +40,14 @@ from spinfast.errors import SnapshotError
 
 __all__ = ["Snapshot", "find_snapshot", "list_snapshots", "read_model_info"]
 
-#: Snapshot folder prefixes, the later releases' first: it wins a tie.
-LAYOUTS = ("tf1_save", "simple_save")
+#: Snapshot layouts; where two hold the same number, the first wins (Spinning Up's
+#: ``load_policy_and_env`` prefers tf1_save to pyt_save).
+LAYOUTS = ("tf1_save", "simple_save", "pyt_save")
 _SNAPSHOT_NAME = re.compile(r"^(tf1_save|simple_save)(\d*)$")
-#: What ``setup_tf_saver`` + ``save_state`` put in every snapshot folder.
-SNAPSHOT_FILES = ("saved_model.pb", "variables", "model_info.pkl")
+_MODEL_FILE = re.compile(r"^model(\d*)\.pt$")
+#: What a TF snapshot folder must hold (model_info.pkl may be missing: Spinning Up's
+#: .gitignore drops *.pkl, and the graph's serving signature names the tensors too).
+SNAPSHOT_FILES = ("saved_model.pb", "variables")
 
 
 @final
@@ -52,7 +57,8 @@ class Snapshot:
 
     Attributes:
         folder: the output folder.
-        layout: ``"simple_save"`` or ``"tf1_save"``.
+        layout: ``"simple_save"``, ``"tf1_save"`` (TF1 SavedModels) or ``"pyt_save"``
+            (a PyTorch ``model.pt``).
         itr: the snapshot's number, or None for the unnumbered one.
     """
 
@@ -62,12 +68,14 @@ class Snapshot:
 
     @property
     def name(self) -> str:
-        """The snapshot folder's name, e.g. ``simple_save10``."""
-        return self.layout + ("" if self.itr is None else str(self.itr))
+        """The snapshot's name in the output folder, e.g. ``simple_save10`` or
+        ``pyt_save/model10.pt``."""
+        number = "" if self.itr is None else str(self.itr)
+        return f"pyt_save/model{number}.pt" if self.layout == "pyt_save" else self.layout + number
 
     @property
     def path(self) -> str:
-        """The snapshot folder."""
+        """The snapshot folder (TF) or file (PyTorch)."""
         return osp.join(self.folder, self.name)
 
     @property
@@ -93,6 +101,11 @@ def list_snapshots(folder: str | os.PathLike[str]) -> list[Snapshot]:
         if match and osp.isdir(osp.join(folder, entry)):
             layout, digits = match.groups()
             found.append(Snapshot(folder, layout, int(digits) if digits else None))
+    pyt_save = osp.join(folder, "pyt_save")
+    for entry in os.listdir(pyt_save) if osp.isdir(pyt_save) else ():
+        match = _MODEL_FILE.match(entry)
+        if match and osp.isfile(osp.join(pyt_save, entry)):
+            found.append(Snapshot(folder, "pyt_save", int(match[1]) if match[1] else None))
     order = {layout: i for i, layout in enumerate(LAYOUTS)}
     return sorted(found, key=lambda s: (s.itr is not None, s.itr or 0, order[s.layout]))
 
@@ -103,13 +116,14 @@ def find_snapshot(
     """The snapshot to load: number ``itr``, or with ``"last"`` the highest number
     (else the unnumbered one), as Spinning Up's ``load_policy`` picks it.
 
-    Where both layouts hold the same number, ``tf1_save`` (the later releases') wins.
+    Where two layouts hold the same number, ``tf1_save`` wins, then
+    ``simple_save``, then ``pyt_save``.
 
     Arguments:
         folder: a run's output folder.
         itr: a snapshot number, or ``"last"``.
-        check: also check that the snapshot folder holds saved_model.pb,
-            variables/ and model_info.pkl.
+        check: also check that a TF snapshot folder holds saved_model.pb and
+            variables/.
 
     Raises:
         SnapshotError: no such folder, no snapshot in it, no snapshot ``itr``
@@ -130,7 +144,7 @@ def find_snapshot(
         if chosen is None:
             names = ", ".join(s.name for s in snapshots)
             raise SnapshotError(f"no snapshot number {itr}; the snapshots here: {names}", folder)
-    if check:
+    if check and chosen.layout != "pyt_save":
         for name in SNAPSHOT_FILES:
             if not osp.exists(osp.join(chosen.path, name)):
                 raise SnapshotError(
@@ -143,13 +157,10 @@ def find_snapshot(
 
 def _no_snapshot_reason(folder: str) -> str:
     if osp.isdir(osp.join(folder, "pyt_save")):
-        return (
-            "holds a PyTorch agent (pyt_save/); spinfast test_policy loads the "
-            "TensorFlow agents (simple_save/ or tf1_save/)"
-        )
+        return "its pyt_save/ holds no model.pt or modelN.pt"
     return (
-        "not a Spinning Up output folder with a saved agent: it has no simple_save/ "
-        "or tf1_save/ snapshot folder"
+        "not a Spinning Up output folder with a saved agent: it has no simple_save/, "
+        "tf1_save/ or pyt_save/ snapshot"
     )
 
 

@@ -8,7 +8,6 @@ Example (read a value function, which test_policy does not run)::
 
     import numpy as np
     import tensorflow as tf
-from google.protobuf.message import DecodeError
     from spinfast.agent.tf_model import restore_tf_graph
 
     sess = tf.compat.v1.Session(graph=tf.Graph())
