@@ -1,0 +1,298 @@
+//! The envs against Gymnasium itself: trajectories recorded by
+//! `tests/fixtures/envs/make_reference.py` (gymnasium 1.4.0, NumPy 2) replayed
+//! action for action, every observation compared bit for bit.
+//!
+//! `SPINFAST_ENV_REFERENCE=DIR cargo test envs::tests -- --ignored` replays a
+//! larger set written with `make_reference.py --out DIR --steps N`.
+
+use std::path::{Path, PathBuf};
+
+use super::*;
+
+const STEP: u8 = 0;
+const RESET_SEEDED: u8 = 2;
+
+/// A little-endian reader over a reference file.
+struct Reader<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> &'a [u8] {
+        let out = &self.bytes[self.at..self.at + n];
+        self.at += n;
+        out
+    }
+    fn u8(&mut self) -> u8 {
+        self.take(1)[0]
+    }
+    fn u16(&mut self) -> u16 {
+        u16::from_le_bytes(self.take(2).try_into().unwrap())
+    }
+    fn u32(&mut self) -> u32 {
+        u32::from_le_bytes(self.take(4).try_into().unwrap())
+    }
+    fn i64(&mut self) -> i64 {
+        i64::from_le_bytes(self.take(8).try_into().unwrap())
+    }
+    fn f32(&mut self) -> f32 {
+        f32::from_le_bytes(self.take(4).try_into().unwrap())
+    }
+    fn f64(&mut self) -> f64 {
+        f64::from_le_bytes(self.take(8).try_into().unwrap())
+    }
+}
+
+enum RefAction {
+    Discrete(i64),
+    F32(Vec<f32>),
+    F64(Vec<f64>),
+}
+
+enum Outcome {
+    Ok {
+        obs: Vec<f32>,
+        step: Option<(f64, bool, bool)>,
+    },
+    Error(String),
+}
+
+enum Event {
+    Reset {
+        seed: Option<Seed>,
+        options: Option<ResetOptions>,
+        outcome: Outcome,
+    },
+    Step {
+        action: RefAction,
+        outcome: Outcome,
+    },
+}
+
+fn read_reference(path: &Path) -> (String, Vec<Vec<Event>>) {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut r = Reader {
+        bytes: &bytes,
+        at: 0,
+    };
+    assert_eq!(r.take(10), b"SFENVREF1\n");
+    let n = r.u8() as usize;
+    let id = String::from_utf8(r.take(n).to_vec()).unwrap();
+    let trajectories = (0..r.u32())
+        .map(|_| {
+            (0..r.u32())
+                .map(|_| {
+                    let kind = r.u8();
+                    let head = if kind == STEP {
+                        Err(match r.u8() {
+                            0 => RefAction::Discrete(r.i64()),
+                            1 => RefAction::F32((0..r.u8()).map(|_| r.f32()).collect()),
+                            _ => RefAction::F64((0..r.u8()).map(|_| r.f64()).collect()),
+                        })
+                    } else {
+                        let seed = (kind == RESET_SEEDED).then(|| {
+                            let words: Vec<u32> = (0..r.u8()).map(|_| r.u32()).collect();
+                            Seed::from_le_words(&words)
+                        });
+                        let flags = r.u8();
+                        let options = (flags != 0xff).then(|| {
+                            let mut get = |bit: u8| (flags & (1 << bit) != 0).then(|| r.f64());
+                            ResetOptions {
+                                low: get(0),
+                                high: get(1),
+                                x_init: get(2),
+                                y_init: get(3),
+                            }
+                        });
+                        Ok((seed, options))
+                    };
+                    let outcome = if r.u8() == 1 {
+                        let n = r.u16() as usize;
+                        Outcome::Error(String::from_utf8(r.take(n).to_vec()).unwrap())
+                    } else {
+                        let obs = (0..r.u8()).map(|_| r.f32()).collect();
+                        let step = (kind == STEP).then(|| {
+                            let reward = r.f64();
+                            let flags = r.u8();
+                            (reward, flags & 1 != 0, flags & 2 != 0)
+                        });
+                        Outcome::Ok { obs, step }
+                    };
+                    match head {
+                        Ok((seed, options)) => Event::Reset {
+                            seed,
+                            options,
+                            outcome,
+                        },
+                        Err(action) => Event::Step { action, outcome },
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    assert_eq!(r.at, bytes.len(), "trailing bytes in {}", path.display());
+    (id, trajectories)
+}
+
+fn python_error(err: &EnvError) -> String {
+    let kind = err.python_type().rsplit('.').next().unwrap();
+    format!("{kind}: {err}")
+}
+
+fn bits(obs: &[f32]) -> Vec<u32> {
+    obs.iter().map(|x| x.to_bits()).collect()
+}
+
+/// Replay one file; returns the number of steps compared.
+fn replay(path: &Path) -> usize {
+    let (id, trajectories) = read_reference(path);
+    let mut steps = 0;
+    for (t, events) in trajectories.iter().enumerate() {
+        let mut env = make(&id, &EnvKwargs::default()).unwrap();
+        let mut obs = vec![0.0f32; env.obs_dim()];
+        for (i, event) in events.iter().enumerate() {
+            let at = format!("{id} trajectory {t} event {i}");
+            let (result, outcome) = match event {
+                Event::Reset {
+                    seed,
+                    options,
+                    outcome,
+                } => (
+                    env.reset(seed.as_ref(), &options.unwrap_or_default(), &mut obs)
+                        .map(|()| None),
+                    outcome,
+                ),
+                Event::Step { action, outcome } => {
+                    let action = match action {
+                        RefAction::Discrete(a) => Action::Discrete(*a),
+                        RefAction::F32(a) => Action::Continuous(a),
+                        RefAction::F64(a) => Action::Continuous64(a),
+                    };
+                    (env.step(action, &mut obs).map(Some), outcome)
+                }
+            };
+            match (result, outcome) {
+                (
+                    Ok(step),
+                    Outcome::Ok {
+                        obs: want,
+                        step: want_step,
+                    },
+                ) => {
+                    assert_eq!(bits(&obs), bits(want), "{at}: obs {obs:?} != {want:?}");
+                    if let (Some(step), Some((reward, terminated, truncated))) = (step, want_step) {
+                        steps += 1;
+                        assert_eq!(
+                            step.reward.to_bits(),
+                            reward.to_bits(),
+                            "{at}: reward {} != {reward}",
+                            step.reward
+                        );
+                        assert_eq!(
+                            (step.terminated, step.truncated),
+                            (*terminated, *truncated),
+                            "{at}: flags"
+                        );
+                    }
+                }
+                (Err(err), Outcome::Error(want)) => {
+                    assert_eq!(&python_error(&err), want, "{at}");
+                }
+                (Ok(_), Outcome::Error(want)) => {
+                    panic!("{at}: Gymnasium raised {want}, Rust did not")
+                }
+                (Err(err), Outcome::Ok { .. }) => {
+                    panic!("{at}: Rust raised {err}, Gymnasium did not")
+                }
+            }
+        }
+    }
+    steps
+}
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/envs")
+}
+
+fn replay_fixture(id: &str) {
+    let steps = replay(&fixtures().join(format!("{id}.bin")));
+    assert!(steps >= 1000, "{id}: only {steps} steps in the fixture");
+}
+
+#[test]
+fn cartpole_v0_matches_gymnasium() {
+    replay_fixture("CartPole-v0");
+}
+
+#[test]
+fn cartpole_v1_matches_gymnasium() {
+    replay_fixture("CartPole-v1");
+}
+
+#[test]
+fn pendulum_matches_gymnasium() {
+    replay_fixture("Pendulum-v1");
+}
+
+#[test]
+fn acrobot_matches_gymnasium() {
+    replay_fixture("Acrobot-v1");
+}
+
+#[test]
+fn mountain_car_matches_gymnasium() {
+    replay_fixture("MountainCar-v0");
+}
+
+#[test]
+fn mountain_car_continuous_matches_gymnasium() {
+    replay_fixture("MountainCarContinuous-v0");
+}
+
+/// The large local run: every `*.bin` in `$SPINFAST_ENV_REFERENCE`.
+#[test]
+#[ignore = "needs SPINFAST_ENV_REFERENCE=DIR written by make_reference.py"]
+fn large_reference_matches_gymnasium() {
+    let dir = std::env::var("SPINFAST_ENV_REFERENCE").expect("SPINFAST_ENV_REFERENCE");
+    let mut paths: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "bin"))
+        .collect();
+    paths.sort();
+    assert!(!paths.is_empty());
+    for path in paths {
+        let steps = replay(&path);
+        eprintln!("{}: {steps} steps, 0 mismatches", path.display());
+    }
+}
+
+/// NumPy's float32 `np.cos`/`np.sin` (Acrobot's reset observation), recorded
+/// by `make_reference.py` on inputs where it differs from the correctly
+/// rounded result, on random inputs and on edges. Without FMA3 NumPy calls
+/// libm instead, and so does `numpy_cos_f32`; the fixture is from an FMA3 CPU.
+#[test]
+fn numpy_f32_trig_matches_numpy() {
+    let bytes = std::fs::read(fixtures().join("numpy_f32_trig.bin")).unwrap();
+    let mut r = Reader {
+        bytes: &bytes,
+        at: 0,
+    };
+    let n = r.u32();
+    assert!(n > 3000);
+    let mut differs_from_libm = 0;
+    for _ in 0..n {
+        let (x, cos, sin) = (r.f32(), r.f32(), r.f32());
+        assert_eq!(numpy_cos_f32(x).to_bits(), cos.to_bits(), "cos({x:e})");
+        assert_eq!(numpy_sin_f32(x).to_bits(), sin.to_bits(), "sin({x:e})");
+        let rounded = |v: f64| (v as f32).to_bits();
+        differs_from_libm += usize::from(
+            rounded(f64::from(x).cos()) != cos.to_bits()
+                || rounded(f64::from(x).sin()) != sin.to_bits(),
+        );
+    }
+    assert_eq!(r.at, bytes.len());
+    // the fixture does tell NumPy's kernel from a correctly rounded cosine
+    assert!(differs_from_libm > 1000, "{differs_from_libm}");
+}
