@@ -70,7 +70,23 @@ enum Event {
     },
 }
 
-fn read_reference(path: &Path) -> (String, Vec<Vec<Event>>) {
+/// `make`'s keywords from the file header (`name=repr(value)` joined by `;`).
+fn parse_kwargs(text: &str) -> EnvKwargs {
+    let mut kwargs = EnvKwargs::default();
+    for pair in text.split(';').filter(|p| !p.is_empty()) {
+        let (name, value) = pair.split_once('=').unwrap();
+        match name {
+            "sutton_barto_reward" => kwargs.sutton_barto_reward = Some(value == "True"),
+            "g" => kwargs.g = Some(value.parse().unwrap()),
+            "goal_velocity" => kwargs.goal_velocity = Some(value.parse().unwrap()),
+            "max_episode_steps" => kwargs.max_episode_steps = Some(value.parse().unwrap()),
+            _ => panic!("unknown keyword {name}"),
+        }
+    }
+    kwargs
+}
+
+fn read_reference(path: &Path) -> (String, EnvKwargs, Vec<Vec<Event>>) {
     let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let mut r = Reader {
         bytes: &bytes,
@@ -79,6 +95,8 @@ fn read_reference(path: &Path) -> (String, Vec<Vec<Event>>) {
     assert_eq!(r.take(10), b"SFENVREF1\n");
     let n = r.u8() as usize;
     let id = String::from_utf8(r.take(n).to_vec()).unwrap();
+    let n = r.u8() as usize;
+    let kwargs = parse_kwargs(std::str::from_utf8(r.take(n)).unwrap());
     let trajectories = (0..r.u32())
         .map(|_| {
             (0..r.u32())
@@ -132,7 +150,7 @@ fn read_reference(path: &Path) -> (String, Vec<Vec<Event>>) {
         })
         .collect();
     assert_eq!(r.at, bytes.len(), "trailing bytes in {}", path.display());
-    (id, trajectories)
+    (id, kwargs, trajectories)
 }
 
 fn python_error(err: &EnvError) -> String {
@@ -146,10 +164,10 @@ fn bits(obs: &[f32]) -> Vec<u32> {
 
 /// Replay one file; returns the number of steps compared.
 fn replay(path: &Path) -> usize {
-    let (id, trajectories) = read_reference(path);
+    let (id, kwargs, trajectories) = read_reference(path);
     let mut steps = 0;
     for (t, events) in trajectories.iter().enumerate() {
-        let mut env = make(&id, &EnvKwargs::default()).unwrap();
+        let mut env = make(&id, &kwargs).unwrap();
         let mut obs = vec![0.0f32; env.obs_dim()];
         for (i, event) in events.iter().enumerate() {
             let at = format!("{id} trajectory {t} event {i}");
@@ -218,6 +236,21 @@ fn fixtures() -> PathBuf {
 fn replay_fixture(id: &str) {
     let steps = replay(&fixtures().join(format!("{id}.bin")));
     assert!(steps >= 1000, "{id}: only {steps} steps in the fixture");
+}
+
+/// `gym.make(id, **kwargs)` with each env's own keywords and `max_episode_steps`.
+#[test]
+fn make_keywords_match_gymnasium() {
+    for id in [
+        "CartPole-v1",
+        "Pendulum-v1",
+        "MountainCar-v0",
+        "MountainCarContinuous-v0",
+        "Acrobot-v1",
+    ] {
+        let steps = replay(&fixtures().join(format!("{id}-kwargs.bin")));
+        assert!(steps >= 300, "{id}: only {steps} steps");
+    }
 }
 
 #[test]
