@@ -33,7 +33,8 @@ pub enum EnvError {
     /// NumPy's `uniform` refused `high - low < 0` (Pendulum's `x_init < 0`).
     #[error("high - low < 0")]
     NegativeRange,
-    /// A negative seed, refused by `gymnasium.utils.seeding.np_random`.
+    /// A negative seed, refused by `gymnasium.utils.seeding.np_random`
+    /// (`gymnasium.error.Error`).
     #[error("Seed must be greater or equal to zero, actual value: {0}")]
     NegativeSeed(i128),
     /// The OS gave no entropy for an unseeded first reset.
@@ -46,10 +47,16 @@ pub enum EnvError {
     #[error("Environment `{0}` is not one of the native classic-control envs")]
     UnknownEnv(String),
     /// `make` was given a keyword the env's constructor does not take.
-    #[error("{class}.__init__() got an unexpected keyword argument '{name}'")]
+    #[error(
+        "{class}.__init__() got an unexpected keyword argument '{name}' was raised from the \
+         environment creator for {id} with kwargs ({{{kwargs}}})"
+    )]
     UnexpectedKwarg {
         class: &'static str,
         name: &'static str,
+        id: String,
+        /// The keywords given, as Python prints the dict's items.
+        kwargs: String,
     },
     /// `TimeLimit` with `max_episode_steps <= 0`.
     #[error("Expect the `max_episode_steps` to be positive, actually: {0}")]

@@ -62,19 +62,24 @@ impl Action<'_> {
     /// Python's `repr(action)` and `type(action)` as Gymnasium's assertion
     /// message prints them (`1 (<class 'int'>) invalid`).
     fn invalid(&self) -> EnvError {
+        // NumPy prints a float32 with its shortest digits and `1.` for `1.0`
+        let numpy = |digits: String| match digits.strip_suffix(".0") {
+            Some(int) => format!("{int}."),
+            None => digits,
+        };
         let text = match self {
             Action::Discrete(a) => format!("{a} (<class 'int'>)"),
             Action::Continuous(a) => format!(
                 "array([{}], dtype=float32) (<class 'numpy.ndarray'>)",
                 a.iter()
-                    .map(|x| py_float(f64::from(*x)))
+                    .map(|x| numpy(format!("{x:?}")))
                     .collect::<Vec<_>>()
                     .join(", ")
             ),
             Action::Continuous64(a) => format!(
                 "array([{}]) (<class 'numpy.ndarray'>)",
                 a.iter()
-                    .map(|x| py_float(*x))
+                    .map(|x| numpy(format!("{x:?}")))
                     .collect::<Vec<_>>()
                     .join(", ")
             ),
@@ -91,14 +96,13 @@ impl Action<'_> {
         }
     }
 
-    /// `action[0]` of a continuous env, float32 or float64.
-    fn first(&self) -> Result<FirstAction, EnvError> {
+    /// `action[0]` of a continuous env, float32 or float64; `on_int` is the
+    /// error Python raises when the action is an int.
+    fn first(&self, on_int: fn() -> EnvError) -> Result<FirstAction, EnvError> {
         let empty =
             || EnvError::ActionIndex("index 0 is out of bounds for axis 0 with size 0".into());
         match self {
-            Action::Discrete(_) => Err(EnvError::ActionType(
-                "'int' object is not subscriptable".into(),
-            )),
+            Action::Discrete(_) => Err(on_int()),
             Action::Continuous(a) => a.first().map(|&x| FirstAction::F32(x)).ok_or_else(empty),
             Action::Continuous64(a) => a.first().map(|&x| FirstAction::F64(x)).ok_or_else(empty),
         }
@@ -308,17 +312,31 @@ pub struct EnvKwargs {
 /// `TimeLimit(OrderEnforcing(env))` (the passive checker only warns).
 pub fn make(id: &str, kwargs: &EnvKwargs) -> Result<Box<dyn Env>, EnvError> {
     let spec = spec(id).ok_or_else(|| EnvError::UnknownEnv(id.to_string()))?;
+    let given: Vec<(&'static str, String)> = [
+        (
+            "sutton_barto_reward",
+            kwargs
+                .sutton_barto_reward
+                .map(|b| if b { "True" } else { "False" }.to_string()),
+        ),
+        ("g", kwargs.g.map(py_float)),
+        ("goal_velocity", kwargs.goal_velocity.map(py_float)),
+    ]
+    .into_iter()
+    .filter_map(|(name, value)| value.map(|v| (name, v)))
+    .collect();
     let refuse = |class: &'static str, allowed: &[&str]| -> Result<(), EnvError> {
-        let given = [
-            ("sutton_barto_reward", kwargs.sutton_barto_reward.is_some()),
-            ("g", kwargs.g.is_some()),
-            ("goal_velocity", kwargs.goal_velocity.is_some()),
-        ];
-        match given
-            .iter()
-            .find(|(name, set)| *set && !allowed.contains(name))
-        {
-            Some((name, _)) => Err(EnvError::UnexpectedKwarg { class, name }),
+        match given.iter().find(|(name, _)| !allowed.contains(name)) {
+            Some((name, _)) => Err(EnvError::UnexpectedKwarg {
+                class,
+                name,
+                id: id.to_string(),
+                kwargs: given
+                    .iter()
+                    .map(|(name, value)| format!("'{name}': {value}"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            }),
             None => Ok(()),
         }
     };

@@ -214,7 +214,9 @@ impl Env for MountainCarContinuous {
         let [mut position, mut velocity] = self
             .state
             .ok_or(EnvError::NotReset("Call reset before using step method."))?;
-        let a = match action.first()? {
+        let a = match action
+            .first(|| EnvError::ActionType("'int' object is not subscriptable".into()))?
+        {
             FirstAction::F32(a) => Num::F32(a),
             FirstAction::F64(a) => Num::F64(a),
         };

@@ -99,7 +99,8 @@ impl Env for Pendulum {
         let [th, thdot] = self
             .state
             .ok_or(EnvError::NotReset("Call reset before using step method."))?;
-        let u = action.first()?;
+        let u =
+            action.first(|| EnvError::ActionIndex("invalid index to scalar variable.".into()))?;
         check_obs(obs, 3)?;
         let (g, m, l, dt) = (self.g, self.m, self.l, self.dt);
         // costs = angle_normalize(th) ** 2 + .1 * thdot**2 + .001 * (u**2), and
