@@ -7,7 +7,9 @@ use std::f32::consts::FRAC_2_PI;
 
 // glibc's libm, which Python's float `**`/`math.pow` and NumPy's scalar power
 // call. Rust's std already links it. Neither `x * x` (glibc's pow is not always
-// correctly rounded) nor `powf(2.0)` (LLVM folds it into `x * x`) would do.
+// correctly rounded) nor `powf(2.0)` (LLVM folds it into `x * x`) would do, and
+// LLVM knows these names too: with a constant exponent of 2 an optimized build
+// turns even this FFI call into `x * x`, so the exponent goes through black_box.
 extern "C" {
     #[link_name = "pow"]
     fn c_pow(x: f64, y: f64) -> f64;
@@ -23,14 +25,14 @@ extern "C" {
 #[inline]
 pub fn pow(x: f64, y: f64) -> f64 {
     // SAFETY: a pure libm function on plain floats.
-    unsafe { c_pow(x, y) }
+    unsafe { c_pow(x, std::hint::black_box(y)) }
 }
 
 /// libm's `powf(x, y)`: NumPy's `x ** y` on float32.
 #[inline]
 pub fn powf(x: f32, y: f32) -> f32 {
     // SAFETY: a pure libm function on plain floats.
-    unsafe { c_powf(x, y) }
+    unsafe { c_powf(x, std::hint::black_box(y)) }
 }
 
 fn libm_sinf(x: f32) -> f32 {
@@ -269,6 +271,21 @@ mod tests {
         assert_eq!(RINT_MAGIC.to_bits(), 0x4b40_0000); // 0x1.8p23
         assert_eq!(MAX_CODY_COS, "71476.0625".parse::<f32>().unwrap());
         assert_eq!(MAX_CODY_SIN, "117435.992".parse::<f32>().unwrap());
+    }
+
+    /// CPython's `math.pow(x, 2)` (glibc) on inputs where it is one ulp off
+    /// `x * x`: an optimized build must not fold the call into a multiply.
+    #[test]
+    fn pow_is_glibcs_not_a_multiply() {
+        for (x, want) in [
+            (0xbfec_4c36_2174_b820_u64, 0x3fe9_0614_3c06_bdb0_u64),
+            (0x4006_8a6f_798e_6568, 0x401f_c160_5441_1967),
+            (0xbfd9_1be0_22d3_04f0, 0x3fc3_b3a6_7ec6_6380),
+        ] {
+            let x = f64::from_bits(x);
+            assert_eq!(pow(x, 2.0).to_bits(), want);
+            assert_ne!((x * x).to_bits(), want);
+        }
     }
 
     #[test]
