@@ -526,3 +526,77 @@ fn observation_buffer_is_checked_first() {
     );
     assert_eq!(env.state, before);
 }
+
+/// `gym.make_vec("CartPole-v1", n, vectorization_mode="vector_entry_point")`
+/// (CartPoleVectorEnv) replayed: batched resets, next-step autoresets drawn
+/// from the one generator, float32 rewards (-0.0 with the Sutton-Barto reward).
+#[test]
+fn cartpole_vector_env_matches_gymnasium() {
+    for name in ["CartPoleVectorEnv.vbin", "CartPoleVectorEnv-kwargs.vbin"] {
+        let bytes = std::fs::read(fixtures().join(name)).unwrap();
+        let mut r = Reader {
+            bytes: &bytes,
+            at: 0,
+        };
+        assert_eq!(r.take(10), b"SFVECREF1\n");
+        let n = r.u32() as usize;
+        let len = r.u8() as usize;
+        let kwargs = parse_kwargs(std::str::from_utf8(r.take(len)).unwrap());
+        let mut envs = CartPoleVectorEnv::new(
+            n,
+            kwargs.max_episode_steps.unwrap_or(500),
+            kwargs.sutton_barto_reward.unwrap_or(false),
+        );
+        let (mut obs, mut rewards) = (vec![0.0f32; 4 * n], vec![0.0f32; n]);
+        let (mut terminated, mut truncated) = (vec![false; n], vec![false; n]);
+        let (mut steps, mut autoresets) = (0, 0);
+        for i in 0..r.u32() {
+            let at = format!("{name} event {i}");
+            let kind = r.u8();
+            if kind == STEP {
+                let actions: Vec<i64> = (0..n).map(|_| i64::from(r.u8())).collect();
+                envs.step(
+                    &actions,
+                    &mut obs,
+                    &mut rewards,
+                    &mut terminated,
+                    &mut truncated,
+                )
+                .unwrap();
+            } else {
+                let seed = (kind == RESET_SEEDED).then(|| {
+                    let words: Vec<u32> = (0..r.u8()).map(|_| r.u32()).collect();
+                    Seed::from_le_words(&words)
+                });
+                let flags = r.u8();
+                let mut options = ResetOptions::default();
+                if flags != 0xff {
+                    options.low = (flags & 1 != 0).then(|| r.f64());
+                    options.high = (flags & 2 != 0).then(|| r.f64());
+                }
+                envs.reset(seed.as_ref(), &options, &mut obs).unwrap();
+            }
+            let want: Vec<f32> = (0..4 * n).map(|_| r.f32()).collect();
+            assert_eq!(bits(&obs), bits(&want), "{at}: obs");
+            if kind == STEP {
+                steps += 1;
+                let want: Vec<f32> = (0..n).map(|_| r.f32()).collect();
+                assert_eq!(bits(&rewards), bits(&want), "{at}: rewards");
+                for k in 0..n {
+                    let flags = r.u8();
+                    assert_eq!(
+                        (terminated[k], truncated[k]),
+                        (flags & 1 != 0, flags & 2 != 0),
+                        "{at}: env {k} flags"
+                    );
+                    autoresets += usize::from(terminated[k] || truncated[k]);
+                }
+            }
+        }
+        assert_eq!(r.at, bytes.len());
+        assert!(
+            steps > 300 && autoresets > 20,
+            "{name}: {steps} steps, {autoresets} ends"
+        );
+    }
+}
