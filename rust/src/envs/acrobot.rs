@@ -93,9 +93,11 @@ impl Acrobot {
         }
     }
 
-    /// `_dsdt(s_augmented)` in Python's evaluation order.
+    /// `_dsdt(s_augmented)` in Python's evaluation order; `sq` holds
+    /// `lc1**2, l1**2, lc2**2`, the same glibc `pow` values for every call.
     #[inline]
-    fn dsdt(&self, s: &[f64; 5]) -> [f64; 5] {
+    fn dsdt(&self, s: &[f64; 5], sq: [f64; 3]) -> [f64; 5] {
+        let [lc1_sq, l1_sq, lc2_sq] = sq;
         let m1 = self.link_mass_1;
         let m2 = self.link_mass_2;
         let l1 = self.link_length_1;
@@ -108,11 +110,8 @@ impl Acrobot {
         let [theta1, theta2, dtheta1, dtheta2, _] = *s;
         let cos_t2 = theta2.cos();
         let sin_t2 = theta2.sin();
-        let d1 = m1 * pow(lc1, 2.0)
-            + m2 * (pow(l1, 2.0) + pow(lc2, 2.0) + 2.0 * l1 * lc2 * cos_t2)
-            + i1
-            + i2;
-        let d2 = m2 * (pow(lc2, 2.0) + l1 * lc2 * cos_t2) + i2;
+        let d1 = m1 * lc1_sq + m2 * (l1_sq + lc2_sq + 2.0 * l1 * lc2 * cos_t2) + i1 + i2;
+        let d2 = m2 * (lc2_sq + l1 * lc2 * cos_t2) + i2;
         let phi2 = m2 * lc2 * g * (theta1 + theta2 - PI / 2.0).cos();
         let phi1 = -m2 * l1 * lc2 * pow(dtheta2, 2.0) * sin_t2
             - 2.0 * m2 * l1 * lc2 * dtheta2 * dtheta1 * sin_t2
@@ -120,11 +119,11 @@ impl Acrobot {
             + phi2;
         let ddtheta2 = match self.book_or_nips {
             BookOrNips::Nips => {
-                (a + d2 / d1 * phi1 - phi2) / (m2 * pow(lc2, 2.0) + i2 - pow(d2, 2.0) / d1)
+                (a + d2 / d1 * phi1 - phi2) / (m2 * lc2_sq + i2 - pow(d2, 2.0) / d1)
             }
             BookOrNips::Book => {
                 (a + d2 / d1 * phi1 - m2 * l1 * lc2 * pow(dtheta1, 2.0) * sin_t2 - phi2)
-                    / (m2 * pow(lc2, 2.0) + i2 - pow(d2, 2.0) / d1)
+                    / (m2 * lc2_sq + i2 - pow(d2, 2.0) / d1)
             }
         };
         let ddtheta1 = -(d2 * ddtheta2 + phi1) / d1;
@@ -138,10 +137,15 @@ impl Acrobot {
         let axpy = |y: &[f64; 5], h: f64, k: &[f64; 5]| -> [f64; 5] {
             std::array::from_fn(|i| y[i] + h * k[i])
         };
-        let k1 = self.dsdt(&y0);
-        let k2 = self.dsdt(&axpy(&y0, dt2, &k1));
-        let k3 = self.dsdt(&axpy(&y0, dt2, &k2));
-        let k4 = self.dsdt(&axpy(&y0, dt, &k3));
+        let sq = [
+            pow(self.link_com_pos_1, 2.0),
+            pow(self.link_length_1, 2.0),
+            pow(self.link_com_pos_2, 2.0),
+        ];
+        let k1 = self.dsdt(&y0, sq);
+        let k2 = self.dsdt(&axpy(&y0, dt2, &k1), sq);
+        let k3 = self.dsdt(&axpy(&y0, dt2, &k2), sq);
+        let k4 = self.dsdt(&axpy(&y0, dt, &k3), sq);
         let h = dt / 6.0;
         std::array::from_fn(|i| y0[i] + h * (k1[i] + 2.0 * k2[i] + 2.0 * k3[i] + k4[i]))
     }

@@ -361,6 +361,17 @@ fn large_reference_matches_gymnasium() {
         let steps = replay(&path);
         eprintln!("{}: {steps} steps, 0 mismatches", path.display());
     }
+    let dir = std::env::var("SPINFAST_ENV_REFERENCE").unwrap();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "vbin") {
+            let (steps, ends) = replay_vector(&path);
+            eprintln!(
+                "{}: {steps} batched steps, {ends} ends, 0 mismatches",
+                path.display()
+            );
+        }
+    }
 }
 
 /// NumPy's float32 `np.cos`/`np.sin` (Acrobot's reset observation), recorded
@@ -533,7 +544,19 @@ fn observation_buffer_is_checked_first() {
 #[test]
 fn cartpole_vector_env_matches_gymnasium() {
     for name in ["CartPoleVectorEnv.vbin", "CartPoleVectorEnv-kwargs.vbin"] {
-        let bytes = std::fs::read(fixtures().join(name)).unwrap();
+        let (steps, ends) = replay_vector(&fixtures().join(name));
+        assert!(
+            steps > 300 && ends > 20,
+            "{name}: {steps} steps, {ends} ends"
+        );
+    }
+}
+
+/// Replay one vector file; returns the batched steps and the episode ends.
+fn replay_vector(path: &Path) -> (usize, usize) {
+    let name = path.display();
+    {
+        let bytes = std::fs::read(path).unwrap();
         let mut r = Reader {
             bytes: &bytes,
             at: 0,
@@ -594,9 +617,62 @@ fn cartpole_vector_env_matches_gymnasium() {
             }
         }
         assert_eq!(r.at, bytes.len());
-        assert!(
-            steps > 300 && autoresets > 20,
-            "{name}: {steps} steps, {autoresets} ends"
-        );
+        (steps, autoresets)
     }
+}
+
+/// Steps per second, single-threaded, through `make`'s wrappers:
+/// `cargo test --release --lib envs::tests::step_speed -- --ignored --nocapture`.
+#[test]
+#[ignore = "a measurement; run it in a release build"]
+fn step_speed() {
+    let none = ResetOptions::default();
+    let n = 2_000_000u32;
+    for id in REGISTRY.iter().map(|s| s.id) {
+        let mut env = make(id, &EnvKwargs::default()).unwrap();
+        let mut obs = vec![0.0f32; env.obs_dim()];
+        let discrete = match env.action_space() {
+            ActionSpace::Discrete(n) => Some(n),
+            ActionSpace::Box(_) => None,
+        };
+        env.reset(Some(&Seed::from(0u64)), &none, &mut obs).unwrap();
+        let mut lcg = 1u64;
+        let start = std::time::Instant::now();
+        for _ in 0..n {
+            lcg = lcg
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            let u = (lcg >> 40) as f32 / (1u64 << 24) as f32;
+            let continuous = [u * 2.0 - 1.0];
+            let action = match discrete {
+                Some(k) => Action::Discrete((lcg >> 33) as i64 % k),
+                None => Action::Continuous(&continuous),
+            };
+            let step = env.step(action, &mut obs).unwrap();
+            if step.terminated || step.truncated {
+                env.reset(None, &none, &mut obs).unwrap();
+            }
+        }
+        let ns = start.elapsed().as_nanos() as f64 / f64::from(n);
+        eprintln!("{id}: {ns:.1} ns per step (with resets)");
+    }
+    let num_envs = 64;
+    let mut envs = CartPoleVectorEnv::new(num_envs, 500, false);
+    let mut obs = vec![0.0f32; 4 * num_envs];
+    let (mut rewards, mut term, mut trunc) = (
+        vec![0.0; num_envs],
+        vec![false; num_envs],
+        vec![false; num_envs],
+    );
+    envs.reset(Some(&Seed::from(0u64)), &none, &mut obs)
+        .unwrap();
+    let actions: Vec<i64> = (0..num_envs as i64).map(|i| i % 2).collect();
+    let batches = 40_000u32;
+    let start = std::time::Instant::now();
+    for _ in 0..batches {
+        envs.step(&actions, &mut obs, &mut rewards, &mut term, &mut trunc)
+            .unwrap();
+    }
+    let ns = start.elapsed().as_nanos() as f64 / f64::from(batches) / num_envs as f64;
+    eprintln!("CartPoleVectorEnv(64): {ns:.1} ns per env step");
 }
