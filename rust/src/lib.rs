@@ -4,6 +4,7 @@
 //! PyO3 layer over each of them. `python/spinfast/_core.pyi` documents what
 //! Python sees.
 
+pub mod envs;
 mod panic;
 pub mod policy;
 pub mod progress;
