@@ -69,6 +69,12 @@ def main(argv: list[str] | None = None) -> int:
         "file per value: PATH-VALUE.ext",
     )
     parser.add_argument("--show", action="store_true", help="open a window (needs a display)")
+    parser.add_argument(
+        "--verbose",
+        "-v",
+        action="store_true",
+        help="name every run a note leaves out (without it: the first few, and a count)",
+    )
     args = parser.parse_args(argv)
 
     missing = [m for m in ("matplotlib", "seaborn", "pandas") if not importlib.util.find_spec(m)]
@@ -112,7 +118,10 @@ def main(argv: list[str] | None = None) -> int:
             error = None
     for warning in caught:
         kind = "note" if issubclass(warning.category, PlotNote) else "warning"
-        print(f"{kind}: {warning.message}", file=sys.stderr)
+        message = warning.message
+        if isinstance(message, PlotNote) and not args.verbose:
+            message = message.brief
+        print(f"{kind}: {message}", file=sys.stderr)
     if error is not None:
         print(f"spinfast plot: {error}", file=sys.stderr)
         return 1
