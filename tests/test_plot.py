@@ -659,7 +659,10 @@ def corpus_headers(corpus: Path) -> dict[str, set[str]]:
 def test_corpus_cli_names_a_few_runs_left_out(
     corpus: Path, tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:
-    """Real runs lacking AverageEpCost: 3 named and a count by default, all with --verbose."""
+    """Real runs lacking AverageEpCost, and the empty files: 3 named and a count by default,
+    all with --verbose."""
+    empties = sorted(str(p) for p in corpus.rglob("progress.txt") if p.stat().st_size == 0)
+    assert len(empties) > 3
     lacking = sorted(
         run
         for run, columns in corpus_headers(corpus).items()
@@ -670,14 +673,22 @@ def test_corpus_cli_names_a_few_runs_left_out(
     head = f"note: {len(lacking)} run(s) without a 'AverageEpCost' column left out of the "
 
     assert main(argv) == 0
-    [note] = [line for line in capsys.readouterr().err.splitlines() if line.startswith(head)]
+    err = capsys.readouterr().err.splitlines()
+    skips = [line for line in err if line.startswith("note: skipping ")]
+    assert len(skips) == 4
+    assert all(line.split(" ")[2].removesuffix(":") in empties for line in skips[:3])
+    assert skips[3].startswith(f"note: skipping {len(empties) - 3} more unreadable progress.txt")
+    [note] = [line for line in err if line.startswith(head)]
     more = f" and {len(lacking) - 3} more (--verbose lists them all)"
     assert note.endswith(more)
     named = note.split("Left out: ")[1].removesuffix(more).split(", ")
     assert len(named) == 3 and set(named) <= set(lacking)
 
     assert main([*argv, "--verbose"]) == 0
-    [note] = [line for line in capsys.readouterr().err.splitlines() if line.startswith(head)]
+    err = capsys.readouterr().err.splitlines()
+    skips = [line.split(" ")[2] for line in err if line.startswith("note: skipping ")]
+    assert sorted(path.removesuffix(":") for path in skips) == empties
+    [note] = [line for line in err if line.startswith(head)]
     assert sorted(note.split("Left out: ")[1].split(", ")) == lacking
 
 

@@ -85,10 +85,12 @@ class PlotNote(UserWarning):
         'one file skipped: a'
     """
 
-    def __init__(self, message: str, brief: str | None = None):
+    def __init__(self, message: str, brief: str | None = None, *, skipped: str | None = None):
         super().__init__(message)
         #: the note in a few lines' worth: at most NAMED_RUNS runs named
         self.brief = message if brief is None else brief
+        #: the unreadable progress.txt, when the note is that one was skipped
+        self.skipped = skipped
 
 
 def smooth_curve(y: np.ndarray, smooth: int) -> np.ndarray:
@@ -209,7 +211,7 @@ def make_plots(
     except ValueError as err:  # a legend that does not fit the logdirs
         raise PlotError(str(err)) from None
     for path, error in runs.errors:
-        warnings.warn(f"skipping {path}: {error.reason}", PlotNote, stacklevel=2)
+        warnings.warn(PlotNote(f"skipping {path}: {error.reason}", skipped=path), stacklevel=2)
     if not runs.runs:
         raise PlotError(_nothing_found(logdirs, runs.logdirs, len(runs.errors), select, exclude))
 
