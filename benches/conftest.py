@@ -12,9 +12,14 @@ COLUMNS = 25
 
 
 def write_runs(root: Path, n_runs: int, rows: int, seed: int = 0) -> Path:
-    """``n_runs`` Spinning Up-style run folders: progress.txt (rows x 25) + config.json."""
+    """``n_runs`` Spinning Up-style run folders: progress.txt (rows x 25) + config.json.
+
+    The columns: Epoch, AverageEpRet (so that Spinning Up's plotter finds its
+    Performance), 21 more metrics, TotalEnvInteracts and Time.
+    """
     rng = random.Random(seed)
-    names = ["Epoch", *(f"Metric{i}" for i in range(COLUMNS - 3)), "TotalEnvInteracts", "Time"]
+    metrics = ["AverageEpRet", *(f"Metric{i}" for i in range(1, COLUMNS - 3))]
+    names = ["Epoch", *metrics, "TotalEnvInteracts", "Time"]
     for i in range(n_runs):
         exp, run_seed = f"exp{i // 10}", i % 10
         folder = root / exp / f"{exp}_s{run_seed}"

@@ -326,15 +326,93 @@ def test_runs_lacking_the_xaxis_are_left_out_with_a_note(tmp_path: Path) -> None
         {"Epoch": [0, 1], "AverageEpRet": [1, 2], "LossQ": [3, 4]},
         {"exp_name": "exp-td3"},
     )
-    with pytest.warns(PlotNote, match=f"without a 'TotalEnvInteracts' column.*{lone.parent}"):
+    with pytest.warns(
+        PlotNote, match=f"without a 'TotalEnvInteracts' column.*{lone.parent}"
+    ) as notes:
         [figure] = make_plots([tmp_path / "exp-"])
     assert_curves_match(figure, expected_curves(sweep, "Performance"))
+    assert not any("use -x" in str(n.message) for n in notes), "1 of 10: no other x offered"
     # LossQ is only in the run without an x: nothing to draw
     with pytest.warns(PlotNote), pytest.raises(PlotError, match="no run has both 'Total"):
         make_plots([tmp_path / "exp-"], values=["LossQ"])
     with pytest.warns(PlotNote, match="9 run.*without a 'LossQ' column"):
         [figure] = make_plots([tmp_path / "exp-"], xaxis="Epoch", values=["LossQ"])
     assert_curves_match(figure, expected_curves({"exp-td3": [lone]}, "LossQ", xaxis="Epoch"))
+
+
+def write_epoch_runs(root: Path, n: int, columns: tuple[str, ...] = ("Epoch",)) -> list[Path]:
+    """``n`` runs of experiment exp-ddpg that log ``columns`` and AverageEpRet, no x else."""
+    rng = np.random.default_rng(7)
+    paths = []
+    for seed in range(n):
+        table = {c: np.arange(5) * (1 if c == "Epoch" else 10) for c in columns}
+        table["AverageEpRet"] = rng.normal(size=5).round(4)
+        config = {"exp_name": "exp-ddpg", "seed": seed}
+        paths.append(write_table(root / "exp-ddpg" / f"exp-ddpg_s{seed}", table, config))
+    return paths
+
+
+def test_most_runs_without_the_xaxis_get_an_x_they_have(tmp_path: Path) -> None:
+    """12 of 21 runs lack TotalEnvInteracts: the note counts them, offers Epoch, names all."""
+    sweep = make_sweep(tmp_path)
+    lacking = write_epoch_runs(tmp_path, 12)
+    head = (
+        "12 run(s) without a 'TotalEnvInteracts' column left out of every figure "
+        "(9 of 21 runs drawn); all 12 have 'Epoch': use -x Epoch. Left out: "
+    )
+    with pytest.warns(PlotNote) as notes:
+        [figure] = make_plots([tmp_path / "exp-"], values="AverageEpRet")
+    [note] = [n.message for n in notes if "left out" in str(n.message)]
+    assert str(note).startswith(head)
+    assert all(str(p.parent) in str(note) for p in lacking)
+    # the brief form names 3 and counts the other 9
+    assert note.brief.startswith(head)
+    assert note.brief.endswith(" and 9 more (--verbose lists them all)")
+    named = note.brief[len(head) :].removesuffix(" and 9 more (--verbose lists them all)")
+    assert len(named.split(", ")) == 3
+    assert set(named.split(", ")) <= {str(p.parent) for p in lacking}
+    assert_curves_match(figure, expected_curves(sweep, "AverageEpRet"))
+    # taking the advice draws all 21 runs
+    every = {**sweep, "exp-ddpg": lacking}
+    [figure] = make_plots([tmp_path / "exp-"], xaxis="Epoch", values="AverageEpRet")
+    assert_curves_match(figure, expected_curves(every, "AverageEpRet", xaxis="Epoch"))
+
+
+@pytest.mark.parametrize(
+    ("columns", "advice"),
+    [
+        (("Time",), "all 12 have 'Time': use -x Time"),
+        (("Epoch", "Time"), "all 12 have 'Epoch': use -x Epoch"),
+    ],
+)
+def test_the_x_offered_is_one_all_left_out_runs_have(
+    tmp_path: Path, columns: tuple[str, ...], advice: str
+) -> None:
+    make_sweep(tmp_path)
+    write_epoch_runs(tmp_path, 12, columns)
+    with pytest.warns(PlotNote, match=f"12 run.*TotalEnvInteracts.*; {advice}\\. Left out"):
+        make_plots([tmp_path / "exp-"], values="AverageEpRet")
+
+
+def test_no_x_offered_when_the_left_out_runs_share_none(tmp_path: Path) -> None:
+    make_sweep(tmp_path)
+    write_epoch_runs(tmp_path, 6, ("Epoch",))
+    for seed in range(6):  # 6 more runs that log neither Epoch nor Time
+        folder = tmp_path / "exp-td3" / f"exp-td3_s{seed}"
+        write_table(folder, {"Step": [1, 2], "AverageEpRet": [0.5, 1.5]}, {"exp_name": "exp-td3"})
+    with pytest.warns(PlotNote, match=r"12 run\(s\) without a 'TotalEnvInteracts'") as notes:
+        make_plots([tmp_path / "exp-"], values="AverageEpRet")
+    assert not any("use -x" in str(n.message) for n in notes)
+
+
+def test_no_run_with_the_xaxis_offers_one(tmp_path: Path) -> None:
+    write_epoch_runs(tmp_path, 3)
+    with pytest.raises(
+        PlotError,
+        match="no run has a column 'TotalEnvInteracts'; all 3 runs have 'Epoch': use -x Epoch; "
+        "the columns are: Epoch, AverageEpRet",
+    ):
+        make_plots([tmp_path / "exp-"])
 
 
 def test_broken_files_are_named_and_the_rest_plotted(tmp_path: Path) -> None:
@@ -478,6 +556,30 @@ def test_cli_names_broken_files_and_plots_the_rest(
     assert (tmp_path / "c.pdf").read_bytes().startswith(b"%PDF-")
 
 
+def test_cli_names_a_few_runs_left_out_and_verbose_all(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    make_sweep(tmp_path)
+    lacking = [str(p.parent) for p in write_epoch_runs(tmp_path, 12)]
+    argv = [str(tmp_path / "exp-"), "--savefig", str(tmp_path / "c.png")]
+    assert main(argv) == 0
+    [note] = capsys.readouterr().err.splitlines()
+    assert note.startswith(
+        "note: 12 run(s) without a 'TotalEnvInteracts' column left out of every figure "
+        "(9 of 21 runs drawn); all 12 have 'Epoch': use -x Epoch. Left out: "
+    )
+    assert note.endswith(" and 9 more (--verbose lists them all)")
+    named = note.split("Left out: ")[1].split(" and 9 more")[0].split(", ")
+    assert len(named) == 3 and set(named) <= set(lacking)
+
+    assert main([*argv, "--verbose"]) == 0
+    [note] = capsys.readouterr().err.splitlines()
+    assert sorted(note.split("Left out: ")[1].split(", ")) == sorted(lacking)
+
+    assert main([*argv, "-x", "Epoch"]) == 0  # the advice taken: nothing left out
+    assert capsys.readouterr().err == ""
+
+
 @pytest.mark.skipif(sys.platform != "linux", reason="without DISPLAY only Linux has no GUI")
 def test_cli_show_without_a_display_says_so(tmp_path: Path) -> None:
     make_sweep(tmp_path)
@@ -543,3 +645,61 @@ def test_corpus_whole_plots_every_readable_run(corpus: Path, tmp_path: Path) -> 
     conditions = set(drawn_curves(figure))
     assert "exp0" in conditions and len(conditions) >= 20
     assert (tmp_path / "corpus.png").read_bytes().startswith(b"\x89PNG")
+
+
+def corpus_headers(corpus: Path) -> dict[str, set[str]]:
+    """run folder -> the column names on the first line of its progress.txt (non-empty ones)."""
+    return {
+        str(p.parent): set(p.read_text(errors="replace").splitlines()[0].split("\t"))
+        for p in corpus.rglob("progress.txt")
+        if p.stat().st_size
+    }
+
+
+def test_corpus_cli_names_a_few_runs_left_out(
+    corpus: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """Real runs lacking AverageEpCost, and the empty files: 3 named and a count by default,
+    all with --verbose."""
+    empties = sorted(str(p) for p in corpus.rglob("progress.txt") if p.stat().st_size == 0)
+    assert len(empties) > 3
+    lacking = sorted(
+        run
+        for run, columns in corpus_headers(corpus).items()
+        if "TotalEnvInteracts" in columns and "AverageEpCost" not in columns
+    )
+    assert len(lacking) > 3
+    argv = [str(corpus) + os.sep, "-y", "AverageEpCost", "--savefig", str(tmp_path / "c.png")]
+    head = f"note: {len(lacking)} run(s) without a 'AverageEpCost' column left out of the "
+
+    assert main(argv) == 0
+    err = capsys.readouterr().err.splitlines()
+    skips = [line for line in err if line.startswith("note: skipping ")]
+    assert len(skips) == 4
+    assert all(line.split(" ")[2].removesuffix(":") in empties for line in skips[:3])
+    assert skips[3].startswith(f"note: skipping {len(empties) - 3} more unreadable progress.txt")
+    [note] = [line for line in err if line.startswith(head)]
+    more = f" and {len(lacking) - 3} more (--verbose lists them all)"
+    assert note.endswith(more)
+    named = note.split("Left out: ")[1].removesuffix(more).split(", ")
+    assert len(named) == 3 and set(named) <= set(lacking)
+
+    assert main([*argv, "--verbose"]) == 0
+    err = capsys.readouterr().err.splitlines()
+    skips = [line.split(" ")[2] for line in err if line.startswith("note: skipping ")]
+    assert sorted(path.removesuffix(":") for path in skips) == empties
+    [note] = [line for line in err if line.startswith(head)]
+    assert sorted(note.split("Left out: ")[1].split(", ")) == lacking
+
+
+def test_corpus_run_without_the_xaxis_is_offered_epoch(corpus: Path) -> None:
+    """A real CPO run logs Epoch but not TotalEnvInteracts: the error says -x Epoch, which works."""
+    [run] = [r for r, c in corpus_headers(corpus).items() if "TotalEnvInteracts" not in c]
+    assert "Epoch" in corpus_headers(corpus)[run]
+    with pytest.raises(PlotError, match="'TotalEnvInteracts'; the run has 'Epoch': use -x Epoch;"):
+        make_plots([run + os.sep])
+    [figure] = make_plots([run + os.sep], xaxis="Epoch")
+    table = pd.read_table(Path(run) / "progress.txt")
+    x, y, _ = next(iter(drawn_curves(figure).values()))
+    np.testing.assert_array_equal(x, table["Epoch"])
+    np.testing.assert_allclose(y, table["AverageEpRet"], rtol=1e-12)

@@ -75,9 +75,25 @@ def test_exit_1_when_nothing_read(tmp_path):
     result = spinfast("summary", f"{tmp_path}/")
     assert result.returncode == 1
     assert "the file is empty" in result.stdout
+    # errors only: no table header over zero rows, just the error lines
+    [line] = result.stdout.splitlines()
+    assert line.startswith(f"error: {tmp_path / 'dead' / 'dead_s0' / 'progress.txt'}")
     nothing = spinfast("summary", str(tmp_path / "missing"))
     assert nothing.returncode == 1
     assert "no progress.txt found under" in nothing.stderr
+    assert nothing.stdout == ""
+
+
+def test_header_once_rows_exist(tmp_path):
+    """One good run beside a broken one: the header, the row, the error; exit 0."""
+    write_run(tmp_path / "dead" / "dead_s0", b"")
+    write_run(tmp_path / "ppo" / "ppo_s0", "Epoch\tAverageEpRet\n0\t1.5\n", {"exp_name": "ppo"})
+    result = spinfast("summary", f"{tmp_path}/")
+    assert result.returncode == 0, result.stderr
+    header, row, error = result.stdout.splitlines()
+    assert header.split() == ["experiment", "seed", "epochs", "last_perf", "best_perf", "path"]
+    assert row.split() == ["ppo", "0", "1", "1.500", "1.500", str(tmp_path / "ppo" / "ppo_s0")]
+    assert error.startswith("error: ") and "the file is empty" in error
 
 
 def test_unknown_command_and_help():

@@ -16,6 +16,7 @@ from spinfast.curves.plot import (
     DEFAULT_SAVEFIG,
     DEFAULT_VALUE,
     DEFAULT_XAXIS,
+    NAMED_RUNS,
     PlotError,
     PlotNote,
     make_plots,
@@ -37,6 +38,32 @@ def _no_window_reason() -> str | None:
     if backend.lower() in backend_registry.list_builtin(BackendFilter.INTERACTIVE):
         return None
     return f"no display found (matplotlib backend {backend!r} cannot open a window)"
+
+
+def _notes(messages: list[Warning | str], verbose: bool) -> list[str]:
+    """The lines for the warnings caught: without ``verbose``, each note's brief
+    form, and the unreadable files past the first :data:`NAMED_RUNS` counted."""
+    lines: list[str] = []
+    shown = hidden = 0
+    at = 0  # where the count of the files not shown goes: after the last one shown
+    for message in messages:
+        if not isinstance(message, PlotNote):
+            lines.append(f"warning: {message}")
+            continue
+        if not verbose and message.skipped is not None:
+            if shown == NAMED_RUNS:
+                hidden += 1
+                continue
+            shown += 1
+            at = len(lines) + 1
+        lines.append(f"note: {message if verbose else message.brief}")
+    if hidden:
+        lines.insert(
+            at,
+            f"note: skipping {hidden} more unreadable progress.txt file(s) (--verbose names "
+            "them all; spinfast summary lists each with its reason)",
+        )
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -69,6 +96,13 @@ def main(argv: list[str] | None = None) -> int:
         "file per value: PATH-VALUE.ext",
     )
     parser.add_argument("--show", action="store_true", help="open a window (needs a display)")
+    parser.add_argument(
+        "--verbose",
+        "-v",
+        action="store_true",
+        help="name every run a note leaves out and every unreadable file skipped "
+        "(without it: the first few, and a count)",
+    )
     args = parser.parse_args(argv)
 
     missing = [m for m in ("matplotlib", "seaborn", "pandas") if not importlib.util.find_spec(m)]
@@ -110,9 +144,8 @@ def main(argv: list[str] | None = None) -> int:
             error = err
         else:
             error = None
-    for warning in caught:
-        kind = "note" if issubclass(warning.category, PlotNote) else "warning"
-        print(f"{kind}: {warning.message}", file=sys.stderr)
+    for line in _notes([w.message for w in caught], args.verbose):
+        print(line, file=sys.stderr)
     if error is not None:
         print(f"spinfast plot: {error}", file=sys.stderr)
         return 1

@@ -63,7 +63,8 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps({"runs": rows, "errors": errors}, indent=2))
     else:
         width = max([len("experiment"), *(len(str(r["experiment"])) for r in rows)])
-        print(f"{'experiment':<{width}}  seed  epochs  last_perf  best_perf  path")
+        if rows:  # a header over no rows, before the errors, reads as an empty result
+            print(f"{'experiment':<{width}}  seed  epochs  last_perf  best_perf  path")
         for r in rows:
             cut = "  (truncated)" if r["truncated"] else ""
             print(

@@ -12,7 +12,8 @@ default) over its runs at each x, with a band of one standard deviation.
 
 Where Spinning Up crashes, this reports and goes on: a broken progress.txt is
 named in a :class:`PlotNote` warning and the other runs are plotted; runs that
-lack the x-axis or a ``-y`` column are left out of that figure, with a note.
+lack the x-axis or a ``-y`` column are left out of that figure, with a note
+that, when most runs lack the x-axis, names an x they all have.
 
 Command line (the flags of Spinning Up's plotter, plus ``--savefig`` and ``--show``)::
 
@@ -51,6 +52,11 @@ DEFAULT_SAVEFIG = "curves.png"
 SCI_XTICKS_ABOVE = 5e3
 #: Legends with more entries than this go beside the axes instead of over the curves.
 LEGEND_INSIDE_MAX = 6
+#: The x columns Spinning Up's algorithms log, in the order a note offers them in
+#: place of a missing x: the plotter's default, plot_data's default, wall-clock time.
+X_COLUMNS = ("TotalEnvInteracts", "Epoch", "Time")
+#: A note's ``brief`` (:class:`PlotNote`) names this many runs and counts the rest.
+NAMED_RUNS = 3
 
 
 class PlotError(ValueError):
@@ -63,7 +69,28 @@ class PlotError(ValueError):
 
 
 class PlotNote(UserWarning):
-    """Something was left out of the figures (a broken file, runs lacking a column)."""
+    """Something was left out of the figures (a broken file, runs lacking a column).
+
+    ``str()`` is the whole note. A note about runs lacking a column names every
+    one of them; its ``brief`` names the first :data:`NAMED_RUNS` and counts the
+    others (what ``spinfast plot`` prints without ``--verbose``). When most runs
+    lack the x column, the note also names an x column (:data:`X_COLUMNS`) that
+    all of them have.
+
+    Example:
+        >>> note = PlotNote("5 files skipped: a, b, c, d, e", brief="5 files skipped: a, ...")
+        >>> str(note), note.brief
+        ('5 files skipped: a, b, c, d, e', '5 files skipped: a, ...')
+        >>> PlotNote("one file skipped: a").brief
+        'one file skipped: a'
+    """
+
+    def __init__(self, message: str, brief: str | None = None, *, skipped: str | None = None):
+        super().__init__(message)
+        #: the note in a few lines' worth: at most NAMED_RUNS runs named
+        self.brief = message if brief is None else brief
+        #: the unreadable progress.txt, when the note is that one was skipped
+        self.skipped = skipped
 
 
 def smooth_curve(y: np.ndarray, smooth: int) -> np.ndarray:
@@ -148,8 +175,9 @@ def make_plots(
         PlotError: no runs found, no run has a column asked for, a bad option.
         OSError: a file could not be written.
 
-    A :class:`PlotNote` warning names each broken progress.txt and the runs left
-    out of a figure because they lack its x or y column.
+    A :class:`PlotNote` warning names each broken progress.txt, and one the runs
+    left out of a figure because they lack its x or y column (its ``brief``
+    names a few of them and counts the rest).
 
     Example:
         >>> import pathlib, tempfile
@@ -183,7 +211,7 @@ def make_plots(
     except ValueError as err:  # a legend that does not fit the logdirs
         raise PlotError(str(err)) from None
     for path, error in runs.errors:
-        warnings.warn(f"skipping {path}: {error.reason}", PlotNote, stacklevel=2)
+        warnings.warn(PlotNote(f"skipping {path}: {error.reason}", skipped=path), stacklevel=2)
     if not runs.runs:
         raise PlotError(_nothing_found(logdirs, runs.logdirs, len(runs.errors), select, exclude))
 
@@ -260,28 +288,56 @@ def _runs_per_value(runs: list[Run], xaxis: str, values: list[str]) -> dict[str,
         known.update(dict.fromkeys(_columns(run)))
     for column in (xaxis, *values):
         if column not in known:
-            raise PlotError(f"no run has a column {column!r}; the columns are: {', '.join(known)}")
+            hint = _x_instead(runs, xaxis) if column == xaxis else None
+            who = f"all {len(runs)} runs have" if len(runs) > 1 else "the run has"
+            instead = f"; {who} {hint!r}: use -x {hint}" if hint else ""
+            raise PlotError(
+                f"no run has a column {column!r}{instead}; the columns are: {', '.join(known)}"
+            )
     with_x = [run for run in runs if xaxis in _columns(run)]
-    _note_left_out([run for run in runs if xaxis not in _columns(run)], xaxis, "every figure")
+    without_x = [run for run in runs if xaxis not in _columns(run)]
+    # most runs lack the x: say which x they could all be drawn against instead
+    hint = _x_instead(without_x, xaxis) if len(without_x) > len(runs) / 2 else None
+    _note_left_out(without_x, xaxis, "every figure", len(with_x), hint)
     plotted: dict[str, list[Run]] = {}
     for value in values:
         kept = [run for run in with_x if value in _columns(run)]
         if not kept:
             raise PlotError(f"no run has both {xaxis!r} and {value!r}")
         lacking = [run for run in with_x if value not in _columns(run)]
-        _note_left_out(lacking, value, f"the {value} figure")
+        _note_left_out(lacking, value, f"the {value} figure", len(kept))
         plotted[value] = kept
     return plotted
 
 
-def _note_left_out(runs: list[Run], column: str, figure: str) -> None:
-    if runs:
-        paths = ", ".join(run.path for run in runs)
-        warnings.warn(
-            f"{len(runs)} run(s) without a {column!r} column left out of {figure}: {paths}",
-            PlotNote,
-            stacklevel=3,
-        )
+def _x_instead(runs: list[Run], xaxis: str) -> str | None:
+    """The first of :data:`X_COLUMNS` (other than ``xaxis``) that every one of ``runs`` has."""
+    for column in X_COLUMNS:
+        if column != xaxis and all(column in run.progress for run in runs):
+            return column
+    return None
+
+
+def _note_left_out(
+    runs: list[Run], column: str, figure: str, drawn: int, hint: str | None = None
+) -> None:
+    """Warn that ``runs`` lack ``column``; the note's ``brief`` names NAMED_RUNS of them."""
+    if not runs:
+        return
+    paths = [run.path for run in runs]
+    head = (
+        f"{len(runs)} run(s) without a {column!r} column left out of {figure} "
+        f"({drawn} of {len(runs) + drawn} runs drawn)"
+    )
+    if hint:
+        head += f"; all {len(runs)} have {hint!r}: use -x {hint}"
+    whole = f"{head}. Left out: {', '.join(paths)}"
+    brief = None
+    if len(paths) > NAMED_RUNS:
+        more = len(paths) - NAMED_RUNS
+        named = ", ".join(paths[:NAMED_RUNS])
+        brief = f"{head}. Left out: {named} and {more} more (--verbose lists them all)"
+    warnings.warn(PlotNote(whole, brief), stacklevel=3)
 
 
 def _draw(
