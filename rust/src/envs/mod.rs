@@ -27,6 +27,7 @@
 
 mod acrobot;
 mod cartpole;
+mod constants;
 mod error;
 mod math;
 mod mountain_car;
@@ -37,6 +38,7 @@ mod wrappers;
 
 pub use acrobot::{Acrobot, BookOrNips};
 pub use cartpole::{CartPole, KinematicsIntegrator};
+pub use constants::{set_constant, Constant};
 pub use error::{py_float, EnvError};
 pub use math::{numpy_cos_f32, numpy_sin_f32};
 pub use mountain_car::{MountainCar, MountainCarContinuous};
@@ -166,7 +168,7 @@ pub enum ActionSpace {
 
 /// A single env with Gymnasium's `reset`/`step`, observation written into the
 /// caller's buffer of [`Env::obs_dim`] float32 values.
-pub trait Env: Send {
+pub trait Env: Send + Sync {
     /// The number of float32 values in one observation.
     fn obs_dim(&self) -> usize;
     /// The observation space (`Box`, float32).

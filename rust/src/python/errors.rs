@@ -8,9 +8,13 @@
 
 use std::path::Path;
 
-use pyo3::exceptions::{PyRuntimeError, PyValueError};
+use pyo3::exceptions::{
+    PyAssertionError, PyIndexError, PyOSError, PyOverflowError, PyRuntimeError, PyTypeError,
+    PyValueError,
+};
 use pyo3::PyErr;
 
+use crate::envs::EnvError;
 use crate::panic::Panic;
 use crate::policy::PolicyError;
 use crate::progress::ProgressError;
@@ -19,6 +23,32 @@ use crate::rollout::RolloutError;
 pyo3::import_exception!(spinfast.errors, ProgressParseError);
 pyo3::import_exception!(spinfast.errors, NativePolicyError);
 pyo3::import_exception!(spinfast.errors, EnvironmentMismatch);
+
+/// Gymnasium's exceptions, raised where Gymnasium raises them.
+mod gymnasium {
+    pyo3::import_exception!(gymnasium.error, Error);
+    pyo3::import_exception!(gymnasium.error, ResetNeeded);
+    pyo3::import_exception!(gymnasium.error, NameNotFound);
+}
+pub use gymnasium::Error as GymnasiumError;
+
+/// The exception Gymnasium raises in the same case, with its message.
+impl From<EnvError> for PyErr {
+    fn from(err: EnvError) -> PyErr {
+        let message = err.to_string();
+        match err.python_type() {
+            "AssertionError" => PyAssertionError::new_err(message),
+            "TypeError" => PyTypeError::new_err(message),
+            "IndexError" => PyIndexError::new_err(message),
+            "OverflowError" => PyOverflowError::new_err(message),
+            "OSError" => PyOSError::new_err(message),
+            "gymnasium.error.ResetNeeded" => gymnasium::ResetNeeded::new_err(message),
+            "gymnasium.error.NameNotFound" => gymnasium::NameNotFound::new_err(message),
+            "gymnasium.error.Error" => gymnasium::Error::new_err(message),
+            _ => PyValueError::new_err(message),
+        }
+    }
+}
 
 /// A caught panic: `RuntimeError`, saying it is a bug to report.
 impl From<Panic> for PyErr {

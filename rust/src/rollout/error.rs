@@ -10,6 +10,11 @@ pub enum RolloutError {
     NoEnvs,
     #[error("the policy gave {got} actions for {expected} observations")]
     ActionCount { expected: usize, got: usize },
+    #[error(
+        "the policy gave actions of shape {shape:?} for {rows} observations: a native env \
+         takes one integer or one vector of at most 8 floats per observation"
+    )]
+    ActionShape { shape: Vec<usize>, rows: usize },
     #[error("the seed {seed} + episode {episode} does not fit in a 64-bit integer")]
     SeedOverflow { seed: i64, episode: usize },
     #[error("internal error in the rollout engine (please report it): {0}")]
