@@ -220,7 +220,13 @@ fn storage_refs(path: &str, arena: &Arena) -> Result<Vec<(String, Dtype, u64)>, 
     Ok(refs)
 }
 
-fn nbytes(path: &str, key: &str, dtype: Dtype, numel: u64, limit: usize) -> Result<usize, TorchError> {
+fn nbytes(
+    path: &str,
+    key: &str,
+    dtype: Dtype,
+    numel: u64,
+    limit: usize,
+) -> Result<usize, TorchError> {
     numel
         .checked_mul(dtype.size() as u64)
         .and_then(|n| usize::try_from(n).ok())
@@ -248,7 +254,9 @@ fn zip_record(
     name: &str,
     limit: usize,
 ) -> Result<Vec<u8>, TorchError> {
-    let mut file = archive.by_name(name).map_err(|e| zip_error(path, name, e))?;
+    let mut file = archive
+        .by_name(name)
+        .map_err(|e| zip_error(path, name, e))?;
     let size = usize::try_from(file.size())
         .ok()
         .filter(|&s| s <= limit)

@@ -212,9 +212,7 @@ pub fn call(arena: &mut Arena, func: &Global, args: &[Id]) -> Result<Id, Failure
                 byteorder: '=',
             }))
         }
-        ("numpy.core.multiarray" | "numpy._core.multiarray", "scalar") => {
-            numpy_scalar(arena, args)
-        }
+        ("numpy.core.multiarray" | "numpy._core.multiarray", "scalar") => numpy_scalar(arena, args),
         ("_codecs", "encode") => encode(arena, args),
         ("copyreg", "_reconstructor") => reconstructor(arena, func, args),
         _ if args.is_empty() && is_class_name(func) => Ok(arena.push(Obj::Object {
@@ -412,7 +410,12 @@ fn rebuild_from_type(arena: &mut Arena, func: &Global, args: &[Id]) -> Result<Id
         Obj::Global(g) if g.module == "torch._utils" && g.name.starts_with("_rebuild_") => {
             g.clone()
         }
-        other => return Err(Failure::refused(other.kind(), "rebuilding a tensor with it")),
+        other => {
+            return Err(Failure::refused(
+                other.kind(),
+                "rebuilding a tensor with it",
+            ))
+        }
     };
     match arena.get(*new_type) {
         Obj::Global(g)
@@ -487,7 +490,9 @@ fn encode(arena: &mut Arena, args: &[Id]) -> Result<Id, Failure> {
         ));
     };
     let (Some(text), Some(encoding)) = (arena.str(*text), arena.str(*encoding)) else {
-        return Err(Failure::malformed("_codecs.encode of values that are not str"));
+        return Err(Failure::malformed(
+            "_codecs.encode of values that are not str",
+        ));
     };
     let bytes = match encoding.to_ascii_lowercase().replace('_', "-").as_str() {
         "latin1" | "latin-1" | "iso-8859-1" | "iso8859-1" => text

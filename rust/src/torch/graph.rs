@@ -183,7 +183,12 @@ impl TorchModel {
             path: self.path.clone(),
             source,
         })?;
-        let outputs = self.kind().outputs().iter().map(|s| s.to_string()).collect();
+        let outputs = self
+            .kind()
+            .outputs()
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
         Ok((graph, outputs))
     }
 }

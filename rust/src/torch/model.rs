@@ -124,17 +124,26 @@ impl Mlp {
         self.linears().last().map(|l| l.out_features)
     }
 
-    /// Hidden sizes and activations, e.g. `64x64 Tanh`.
-    fn hidden(&self) -> String {
+    /// Hidden sizes and activations, e.g. `hidden 64x64 (Tanh)`; the last
+    /// layer's outputs are hidden ones too when `all` (SAC's `net`).
+    fn hidden(&self, all: bool) -> String {
         let linears: Vec<&Linear> = self.linears().collect();
+        let n = if all {
+            linears.len()
+        } else {
+            linears.len().saturating_sub(1)
+        };
         let sizes: Vec<String> = linears
             .iter()
-            .take(linears.len().saturating_sub(1))
+            .take(n)
             .map(|l| l.out_features.to_string())
             .collect();
         let mut acts: Vec<String> = Vec::new();
         for layer in &self.layers {
             if let Layer::Activation(a) = layer {
+                if *a == Activation::Identity {
+                    continue;
+                }
                 let name = format!("{a:?}");
                 if !acts.contains(&name) {
                     acts.push(name);
@@ -206,8 +215,8 @@ impl TorchModel {
         let net = match &self.actor {
             Actor::Categorical { logits_net: m }
             | Actor::Gaussian { mu_net: m, .. }
-            | Actor::Deterministic { pi: m, .. }
-            | Actor::SquashedGaussian { net: m, .. } => m.hidden(),
+            | Actor::Deterministic { pi: m, .. } => m.hidden(false),
+            Actor::SquashedGaussian { net, .. } => net.hidden(true),
         };
         let children: Vec<String> = self
             .children
@@ -508,14 +517,9 @@ impl Reader<'_> {
 
     fn activation(&self, module: &Module, name: &str) -> Result<Activation, TorchError> {
         let class = module.class.name.as_str();
-        let unsupported = |why: String| {
-            self.unsupported(format!(
-                "{name} is {}{why}",
-                module.class.full_name()
-            ))
-        };
-        if !module.class.module.starts_with("torch.nn.modules.") || !ACTIVATIONS.contains(&class)
-        {
+        let unsupported =
+            |why: String| self.unsupported(format!("{name} is {}{why}", module.class.full_name()));
+        if !module.class.module.starts_with("torch.nn.modules.") || !ACTIVATIONS.contains(&class) {
             return Err(unsupported(format!(
                 ", which has no native equivalent (layers read: Linear, {})",
                 ACTIVATIONS.join(", ")

@@ -406,8 +406,8 @@ impl Machine<'_> {
 
     fn line(&mut self) -> Result<&[u8], Failure> {
         let rest = &self.data[self.pos..];
-        let n = memchr::memchr(b'\n', rest)
-            .ok_or_else(|| Failure::malformed("unterminated line"))?;
+        let n =
+            memchr::memchr(b'\n', rest).ok_or_else(|| Failure::malformed("unterminated line"))?;
         self.pos += n + 1;
         Ok(&rest[..n])
     }
@@ -733,7 +733,9 @@ impl Machine<'_> {
                 let module = self.pop()?;
                 let (Some(module), Some(name)) = (self.arena.str(module), self.arena.str(name))
                 else {
-                    return Err(Failure::malformed("STACK_GLOBAL of values that are not str"));
+                    return Err(Failure::malformed(
+                        "STACK_GLOBAL of values that are not str",
+                    ));
                 };
                 let global = globals::resolve(module.to_string(), name.to_string())?;
                 self.push(Obj::Global(global));

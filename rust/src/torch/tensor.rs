@@ -33,10 +33,7 @@ fn element_offsets(loaded: &Loaded, t: &TensorRef) -> Result<(Vec<usize>, Vec<us
     let unit = storage.dtype.size() as u64;
     let (start, len) = match storage.view {
         None => (0u64, bytes.len() as u64),
-        Some((offset, numel)) => (
-            offset.saturating_mul(unit),
-            numel.saturating_mul(unit),
-        ),
+        Some((offset, numel)) => (offset.saturating_mul(unit), numel.saturating_mul(unit)),
     };
     let end = start.saturating_add(len);
     if end > bytes.len() as u64 {
@@ -119,7 +116,10 @@ fn bytes_of<'a>(loaded: &'a Loaded, t: &TensorRef) -> &'a [u8] {
 pub fn floats(loaded: &Loaded, id: Id) -> Result<Floats, String> {
     let t = tensor_ref(loaded, id)?;
     if t.dtype != Dtype::F32 {
-        return Err(format!("a {} tensor, where float32 is needed", t.dtype.name()));
+        return Err(format!(
+            "a {} tensor, where float32 is needed",
+            t.dtype.name()
+        ));
     }
     let (shape, offsets) = element_offsets(loaded, t)?;
     let bytes = bytes_of(loaded, t);
