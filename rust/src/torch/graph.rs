@@ -5,6 +5,10 @@
 //! `nn.Linear` is `MatMul(x, W, transpose_b) + b` with torch's `(out, in)` weights
 //! as stored; sampling uses the evaluator's `RandomStandardNormal` and
 //! `Multinomial` as Spinning Up's TF1 policies do.
+//!
+//! For inspection (and tests against torch), the graph also names what the
+//! sampling starts from: `pi/logits` (categorical), `pi/mu` and `pi/std` (Gaussian,
+//! SAC before squashing), and `pi/log_std` (SAC, clamped).
 
 use std::collections::HashMap;
 
@@ -127,6 +131,7 @@ impl TorchModel {
             Actor::Categorical { logits_net } => {
                 // pi = squeeze(multinomial(logits, 1), axis=1), as Spinning Up's TF1 does.
                 let logits = b.mlp(&x, logits_net);
+                let logits = b.node("pi/logits".into(), "Identity", &[&logits]);
                 let one = b.constant(
                     "pi/num_samples".into(),
                     Tensor::int(DType::I32, vec![], vec![1]),
@@ -138,6 +143,7 @@ impl TorchModel {
             Actor::Gaussian { mu_net, log_std } => {
                 // pi = mu + exp(log_std) * eps
                 let mu = b.mlp(&x, mu_net);
+                let mu = b.node("pi/mu".into(), "Identity", &[&mu]);
                 let log_std = b.constant(
                     "pi/log_std".into(),
                     Tensor::f32(vec![log_std.len()], log_std.clone()),
@@ -163,11 +169,12 @@ impl TorchModel {
                 // mu = act_limit * tanh(mu)
                 let h = b.mlp(&x, net);
                 let mu = b.linear("pi/mu_layer", &h, mu_layer);
+                let mu = b.node("pi/mu".into(), "Identity", &[&mu]);
                 let log_std = b.linear("pi/log_std_layer", &h, log_std_layer);
                 let lo = b.scalar("pi/log_std_min".into(), LOG_STD_MIN);
                 let hi = b.scalar("pi/log_std_max".into(), LOG_STD_MAX);
                 let clamped = b.node("pi/clamp/max".into(), "Maximum", &[&log_std, &lo]);
-                let clamped = b.node("pi/clamp/min".into(), "Minimum", &[&clamped, &hi]);
+                let clamped = b.node("pi/log_std".into(), "Minimum", &[&clamped, &hi]);
                 let std = b.node("pi/std".into(), "Exp", &[&clamped]);
                 let eps = b.noise("pi", &mu);
                 let scaled = b.node("pi/mul".into(), "Mul", &[&eps, &std]);

@@ -56,4 +56,8 @@ pub fn read_model_bytes(name: &str, data: &[u8]) -> Result<TorchModel, TorchErro
 }
 
 #[cfg(test)]
+mod fuzz;
+#[cfg(test)]
+mod oracle;
+#[cfg(test)]
 mod tests;

@@ -87,6 +87,8 @@ pub const ACTIVATIONS: &[&str] = &[
 /// `torch.nn.Linear`: `y = x W^T + b`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Linear {
+    /// Where it is in the model, as torch's state dict names it (`pi.mu_net.0`).
+    pub name: String,
     pub in_features: usize,
     pub out_features: usize,
     /// `(out_features, in_features)`, row-major, as torch stores it.
@@ -508,6 +510,7 @@ impl Reader<'_> {
             }
         }
         Ok(Linear {
+            name: name.into(),
             in_features,
             out_features,
             weight: weight.data,
