@@ -328,17 +328,38 @@ fn describe(loaded: &Loaded, id: Id, depth: usize) -> String {
     out
 }
 
+/// The keys of a root that is a state dict (a non-empty dict of tensors).
+fn state_dict_keys(loaded: &Loaded) -> Option<Vec<String>> {
+    let Obj::Dict(items) = loaded.arena.get(loaded.root) else {
+        return None;
+    };
+    let keys: Option<Vec<String>> = items
+        .iter()
+        .map(|&(k, v)| match loaded.arena.get(v) {
+            Obj::Tensor(_) => loaded.arena.str(k).map(str::to_string),
+            _ => None,
+        })
+        .collect();
+    keys.filter(|k| !k.is_empty())
+}
+
 /// Recognise the actor-critic pickled in `loaded`.
 pub fn recognise(path: &str, loaded: &Loaded) -> Result<TorchModel, TorchError> {
     let not_ac = |found: String| TorchError::NotActorCritic {
         path: path.into(),
         found,
     };
-    let root = Module::new(loaded, loaded.root).ok_or_else(|| {
-        not_ac(format!(
+    let root = Module::new(loaded, loaded.root).ok_or_else(|| match state_dict_keys(loaded) {
+        Some(keys) => not_ac(format!(
+            "found a state dict of {} tensors ({}), not the whole module that Spinning Up saves",
+            keys.len(),
+            keys.iter().take(4).cloned().collect::<Vec<_>>().join(", ")
+                + if keys.len() > 4 { ", ..." } else { "" }
+        )),
+        None => not_ac(format!(
             "found {}, not a torch.nn.Module",
             describe(loaded, loaded.root, 0)
-        ))
+        )),
     })?;
     let found = || format!("found {}", describe(loaded, loaded.root, 2));
     let pi_id = root.child("pi").ok_or_else(|| not_ac(found()))?;

@@ -818,3 +818,49 @@ fn describe_names_classes_kind_sizes_and_format() {
          hidden 64x64x64x64 (Tanh), zip (archive/) file"
     );
 }
+
+/// Reading and compiling time, per shared agent: `cargo test --release --lib
+/// torch::tests::timing -- --ignored --nocapture`.
+#[test]
+#[ignore = "a measurement, for release builds"]
+fn timing_read_and_compile() {
+    for &(name, ..) in AGENTS {
+        let path = agent_model(name);
+        let mut best = std::time::Duration::MAX;
+        for _ in 0..30 {
+            let start = std::time::Instant::now();
+            let model = read_model(&path).unwrap();
+            let (graph, outputs) = model.policy_graph().unwrap();
+            for output in &outputs {
+                let mut policy = Evaluator::new(&graph, "x", output, 0).unwrap();
+                policy.prepare(&[1, model.obs_dim]).unwrap();
+            }
+            best = best.min(start.elapsed());
+        }
+        let size = std::fs::metadata(&path).unwrap().len();
+        println!("{name}: {size} bytes, read + compile {best:?} (best of 30)");
+    }
+}
+
+#[test]
+fn a_state_dict_instead_of_the_module_is_named() {
+    let pkl = P::new()
+        .global("collections", "OrderedDict")
+        .op(b")R")
+        .str("pi.mu_net.0.weight")
+        .global("torch._utils", "_rebuild_tensor_v2")
+        .op(b"((")
+        .str("storage")
+        .global("torch", "FloatStorage")
+        .str("0")
+        .str("cpu")
+        .op(b"K\x02tQK\x00K\x02\x85K\x01\x85\x89}tRs")
+        .stop();
+    let data = zip_of(&[("sd/data.pkl", &pkl), ("sd/data/0", &[0; 8])]);
+    let err = read_model_bytes("sd.pt", &data).unwrap_err().to_string();
+    assert_eq!(
+        err,
+        "sd.pt: not a Spinning Up actor-critic: found a state dict of 1 tensors \
+         (pi.mu_net.0.weight), not the whole module that Spinning Up saves"
+    );
+}
