@@ -11,9 +11,9 @@ non-contiguous weights, storage offsets, storages shared by two tensors, legacy
 storage views, pickle protocols 4 and 5, act_limit as a NumPy 1 or NumPy 2 scalar
 or a float64 tensor on cuda:0, and files whose pickle calls os.system.
 
-Weights follow formulas that the Rust tests recompute (weight(l, i, j), bias(l, i)
-below, l numbering the Linear layers of a network), so the tests know every value
-without reading it back through the code under test.
+Weights follow formulas that the Rust tests recompute (weight(layer, i, j),
+bias(layer, i) below, layer numbering the Linear layers of a network), so the
+tests know every value without reading it back through the code under test.
 """
 
 import collections
@@ -31,12 +31,12 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 MARKER = "/tmp/spinfast_torch_fixture_was_executed"
 
 
-def weight(l, i, j):
-    return ((i * 7 + j * 3 + l) % 11 - 5) / 8.0
+def weight(layer, i, j):
+    return ((i * 7 + j * 3 + layer) % 11 - 5) / 8.0
 
 
-def bias(l, i):
-    return ((i + l) % 5 - 2) / 4.0
+def bias(layer, i):
+    return ((i + layer) % 5 - 2) / 4.0
 
 
 # ---- stand-ins registered under torch's (and forks') module names -------------
@@ -153,9 +153,9 @@ class Builder:
         self.storages.append(s)
         return s
 
-    def linear(self, l, inp, out, layout="plain"):
-        w = [[weight(l, i, j) for j in range(inp)] for i in range(out)]
-        b = [bias(l, i) for i in range(out)]
+    def linear(self, layer, inp, out, layout="plain"):
+        w = [[weight(layer, i, j) for j in range(inp)] for i in range(out)]
+        b = [bias(layer, i) for i in range(out)]
         if layout == "plain":
             ws = self.storage([v for row in w for v in row])
             wt = Parameter(ws, 0, (out, inp), (inp, 1))
@@ -226,7 +226,14 @@ class LegacyPickler(pickle.Pickler):
             self.classes_seen.add(obj)
             return ("module", obj, f"/home/someone/{obj.__module__}.py", "class ...: pass")
         if isinstance(obj, Storage):
-            return ("storage", STORAGE_TYPES[obj.dtype], obj.key, obj.location, len(obj.values), None)
+            return (
+                "storage",
+                STORAGE_TYPES[obj.dtype],
+                obj.key,
+                obj.location,
+                len(obj.values),
+                None,
+            )
         if isinstance(obj, View):
             r = obj.root
             view = (obj.key, obj.offset, obj.size)
@@ -239,13 +246,15 @@ def write_zip(name, model, builder, folder, protocol=2, byteorder=True):
 
     buf = io.BytesIO()
     ZipPickler(buf, protocol=protocol).dump(model)
+    records = [(f"{folder}/data.pkl", buf.getvalue())]
+    if byteorder:
+        records.append((f"{folder}/byteorder", b"little"))
+    records += [(f"{folder}/data/{s.key}", s.bytes()) for s in builder.storages]
+    records.append((f"{folder}/version", b"3\n"))
     with zipfile.ZipFile(os.path.join(HERE, name), "w", zipfile.ZIP_STORED) as z:
-        z.writestr(f"{folder}/data.pkl", buf.getvalue())
-        if byteorder:
-            z.writestr(f"{folder}/byteorder", "little")
-        for s in builder.storages:
-            z.writestr(f"{folder}/data/{s.key}", s.bytes())
-        z.writestr(f"{folder}/version", "3\n")
+        for record, data in records:
+            # A fixed date, so that the files are byte-reproducible.
+            z.writestr(zipfile.ZipInfo(record, date_time=(1980, 1, 1, 0, 0, 0)), data)
 
 
 def write_legacy(name, model, builder):
