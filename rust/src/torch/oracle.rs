@@ -291,8 +291,8 @@ pub fn check_reference(model: &TorchModel, reference: &HashMap<String, Npy>) -> 
     let rows = match samples {
         Npy::F32(shape, _) | Npy::I64(shape, _) => shape[0],
     };
-    // Ten times torch's number of draws, for a sharper comparison.
-    let ours_rows = 10 * rows;
+    // Twice torch's number of draws (more would be sharper, and slow in debug builds).
+    let ours_rows = 2 * rows;
     let batch: Vec<f32> = sample_obs
         .iter()
         .copied()
