@@ -30,7 +30,7 @@ import gymnasium  # noqa: E402
 from bench_rollout import SEED, spinning_up_loop  # noqa: E402
 
 from spinfast.agent.example import copy_example  # noqa: E402
-from spinfast.agent.native import NativePolicy, from_tf_policy  # noqa: E402
+from spinfast.agent.policy import NativePolicy, from_tf_policy  # noqa: E402
 from spinfast.agent.tf_model import TFPolicy, restore_tf_graph  # noqa: E402
 from spinfast.test_policy import run_policy  # noqa: E402
 

@@ -245,7 +245,7 @@ def cartpole_agent(kind: str):
         return policy
     from spinfast._core import GraphNode
     from spinfast.agent.graph import PolicyGraph
-    from spinfast.agent.native import NativePolicy
+    from spinfast.agent.policy import NativePolicy
 
     one = np.ones((4, 1), np.float32) * 0  # x @ 0 + 1 = 1, cast by ArgMax over [0, 1]
     graph = PolicyGraph(

@@ -23,7 +23,7 @@ from policy_graphs import (
     v1,
 )
 from spinfast.agent.graph import extract_policy_graph
-from spinfast.agent.native import NativePolicy, native_ops
+from spinfast.agent.policy import NativePolicy, native_ops
 from spinfast.errors import NativePolicyError
 
 # name: (builder, observation size, deterministic outputs to compare)
@@ -310,10 +310,10 @@ def test_spinning_up_cores_run_natively(spinup_agents, algo_env):
 def test_docstring_examples_run():
     import doctest
 
-    import spinfast.agent.native
+    import spinfast.agent.policy
     import spinfast.errors
 
-    for module in (spinfast.agent.native, spinfast.errors):
+    for module in (spinfast.agent.policy, spinfast.errors):
         result = doctest.testmod(module)
         assert result.attempted > 0 and result.failed == 0, module.__name__
 

@@ -164,7 +164,9 @@ def test_pytorch_snapshots_are_found_like_spinning_ups(tmp_path):
     ]  # fmt: skip
     last = find_snapshot(tmp_path)
     assert (last.layout, last.itr, last.path) == (
-        "pyt_save", 12, str(tmp_path / "pyt_save" / "model12.pt")
+        "pyt_save",
+        12,
+        str(tmp_path / "pyt_save" / "model12.pt"),
     )
     assert last.vars_path == str(tmp_path / "vars12.pkl")
     make_snapshot(tmp_path, "tf1_save12", ["saved_model.pb", "variables"])

@@ -605,7 +605,7 @@ def test_policy_native_refuses_naming_the_op(capsys, log_softmax, tmp_path):
 
 
 def test_load_policy_backends(sac_like):
-    from spinfast.agent.native import NativePolicy
+    from spinfast.agent.policy import NativePolicy
     from spinfast.agent.tf_model import TFPolicy
 
     obs = np.array([[3.0, 1.0], [-2.0, 1.0]], np.float32)

@@ -130,7 +130,7 @@ class GraphNode:
 class NativePolicy:
     """One action output of a policy graph, compiled into Rust kernels.
 
-    Subclassed by :class:`spinfast.agent.native.NativePolicy`, which builds it
+    Subclassed by :class:`spinfast.agent.policy.NativePolicy`, which builds it
     from a :class:`spinfast.agent.graph.PolicyGraph`. For each observation shape a
     plan (shapes, buffers, folded constants) is laid out on first use and kept (up
     to 8); calls then allocate nothing in the evaluator (for a batch of more than

@@ -31,7 +31,7 @@ from typing import Any, Literal, final
 
 from spinfast.agent.envs import restore_env
 from spinfast.agent.load import load_agent
-from spinfast.agent.native import Backend
+from spinfast.agent.policy import Backend
 from spinfast.agent.rollout import Episode, run_episodes
 from spinfast.agent.snapshots import find_snapshot
 from spinfast.errors import EnvironmentNotFound
@@ -80,7 +80,7 @@ def load_policy(
             ``mu`` acts with ``pi``, after a warning.
         seed: seed the policy's sampling (``pi``), so that it repeats.
         backend: ``"auto"`` (default): the policy runs natively in Rust
-            (:class:`spinfast.agent.native.NativePolicy`, no TF session per step)
+            (:class:`spinfast.agent.policy.NativePolicy`, no TF session per step)
             when every op from ``x`` to the action has a native kernel, else in the
             TF session, after one line on stderr naming the ops; ``"native"``:
             natively or not at all; ``"tf"``: in the TF session.

@@ -1,7 +1,7 @@
 """Loading a saved agent's policy: the one place an agent's ``get_action`` is built.
 
 The snapshot is loaded in a TF session; its action output is then compiled for
-native evaluation (:mod:`spinfast.agent.native`) unless ``backend`` says
+native evaluation (:mod:`spinfast.agent.policy`) unless ``backend`` says
 otherwise, and the session is closed.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from spinfast.agent.native import Backend, check_backend
+from spinfast.agent.policy import Backend, check_backend
 from spinfast.agent.snapshots import Snapshot
 from spinfast.errors import NativePolicyError
 
@@ -53,7 +53,7 @@ def load_agent(
         print("Using default action op.", file=sys.stderr)
     if backend == "tf":
         return policy
-    from spinfast.agent.native import from_tf_policy
+    from spinfast.agent.policy import from_tf_policy
 
     try:
         native = from_tf_policy(policy, seed)

@@ -4,7 +4,7 @@ The loop is in Rust (``spinfast._core.rollout``); this module is its documented
 face. It calls the env's ``reset``/``step`` in Python (Gymnasium's 5-tuple or old
 gym's 4-tuple; how an env takes its seed is decided once per env), and the policy:
 
-- a native policy (:class:`spinfast.agent.native.NativePolicy`, what
+- a native policy (:class:`spinfast.agent.policy.NativePolicy`, what
   ``load_policy`` gives by default) is evaluated in Rust, on the observations of
   the running envs batched there: no Python frame per step;
 - any other callable is called once per observation, or, given a list of envs,

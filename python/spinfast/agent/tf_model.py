@@ -123,7 +123,7 @@ class TFPolicy:
         action_key: ``"mu"`` or ``"pi"``.
         obs_shape: the observation shape the agent takes (``x`` without its
             batch axis), None where the graph does not say.
-        backend: ``"tf"`` (``spinfast.agent.native.NativePolicy``'s is ``"native"``).
+        backend: ``"tf"`` (``spinfast.agent.policy.NativePolicy``'s is ``"native"``).
     """
 
     backend = "tf"

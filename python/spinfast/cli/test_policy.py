@@ -29,7 +29,7 @@ from typing import Any
 
 from spinfast.agent.envs import make_env, restore_env
 from spinfast.agent.load import load_agent
-from spinfast.agent.native import BACKENDS
+from spinfast.agent.policy import BACKENDS
 from spinfast.agent.snapshots import find_snapshot
 from spinfast.errors import (
     EnvironmentMismatch,

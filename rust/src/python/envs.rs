@@ -23,7 +23,9 @@ pub fn native_env_ids() -> Vec<&'static str> {
 
 /// One of Gymnasium's classic-control envs, stepped in Rust, wrapped as
 /// `gymnasium.make(id)` wraps it (`TimeLimit(OrderEnforcing(env))`).
-#[pyclass(module = "spinfast._core")]
+/// `spinfast.native.NativeEnv` subclasses it with Gymnasium's API; the rollout
+/// steps it in Rust, with no Python call, when the policy is native too.
+#[pyclass(module = "spinfast._core", subclass)]
 pub struct NativeEnv {
     pub(crate) env: Box<dyn envs::Env>,
     /// The observation buffer `reset` and `step` write into.
@@ -61,7 +63,7 @@ impl NativeEnv {
     /// the generator, None continues it. `options` may hold `low`/`high`
     /// (`x_init`/`y_init` for Pendulum). Returns the first observation.
     #[pyo3(signature = (seed=None, options=None))]
-    fn reset<'py>(
+    fn native_reset<'py>(
         &mut self,
         py: Python<'py>,
         seed: Option<&Bound<'py, PyAny>>,
@@ -86,7 +88,7 @@ impl NativeEnv {
     }
 
     /// One step: `(obs, reward, terminated, truncated)`.
-    fn step<'py>(
+    fn native_step<'py>(
         &mut self,
         py: Python<'py>,
         action: &Bound<'py, PyAny>,

@@ -18,7 +18,7 @@ use crate::envs::EnvError;
 use crate::panic::Panic;
 use crate::policy::PolicyError;
 use crate::progress::ProgressError;
-use crate::rollout::RolloutError;
+use crate::rollout::{NativeError, RolloutError};
 
 pyo3::import_exception!(spinfast.errors, ProgressParseError);
 pyo3::import_exception!(spinfast.errors, NativePolicyError);
@@ -93,6 +93,19 @@ impl From<RolloutError> for PyErr {
         match err {
             RolloutError::Internal(_) => PyRuntimeError::new_err(err.to_string()),
             _ => PyValueError::new_err(err.to_string()),
+        }
+    }
+}
+
+/// A native run's error as the exception its part raises: the env's
+/// Gymnasium exception, the policy's, the loop's, or the hook's own.
+impl From<NativeError<PyErr>> for PyErr {
+    fn from(err: NativeError<PyErr>) -> PyErr {
+        match err {
+            NativeError::Env(err) => err.into(),
+            NativeError::Policy(err) => err.into(),
+            NativeError::Rollout(err) => err.into(),
+            NativeError::Hook(err) => err,
         }
     }
 }

@@ -264,6 +264,16 @@ impl NativePolicy {
 }
 
 impl NativePolicy {
+    /// The evaluator, for a rollout that runs it without Python.
+    pub(crate) fn evaluator_mut(&mut self) -> &mut Evaluator {
+        &mut self.evaluator
+    }
+
+    /// Drop the laid-out plans (after an error that may have left one half-run).
+    pub(crate) fn reset_plans(&mut self) {
+        self.evaluator.reset_plans();
+    }
+
     /// One action per observation, pushed onto `actions`, from one evaluation of
     /// the observations batched here in Rust: what the rollout calls each step.
     pub(crate) fn act_each<'py>(

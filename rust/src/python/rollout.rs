@@ -14,12 +14,13 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyTuple};
 use pyo3::{intern, PyErr};
 
+use super::envs::NativeEnv;
 use super::errors::EnvironmentMismatch;
 use super::policy::NativePolicy;
 use crate::panic::catch;
 use crate::rollout::{
-    run, Env, Episode as RustEpisode, EpisodeBar, EpisodePlan, Hooks, Policy, RolloutError,
-    RunConfig, Transition,
+    run, Env, Episode as RustEpisode, EpisodeBar, EpisodePlan, Hooks, NativeActor,
+    NativeEnv as LoopEnv, NativeError, Policy, RolloutError, RunConfig, Transition,
 };
 
 /// One finished episode: its number, return and length.
@@ -302,6 +303,11 @@ pub fn rollout<'py>(
         render,
         seed,
     };
+    if !render {
+        if let Some(episodes) = run_native(py, &envs, &policy, &config, &on_episode, progress)? {
+            return Ok(episodes);
+        }
+    }
     let calls = py.import(intern!(py, "spinfast.agent.envs"))?;
     let reset_style = calls.getattr(intern!(py, "reset_style"))?;
     let unpack_step = calls.getattr(intern!(py, "unpack_step"))?;
@@ -329,4 +335,85 @@ pub fn rollout<'py>(
     };
     let episodes = catch(|| run(&mut py_envs, &mut policy, &config, &mut hooks))??;
     Ok(episodes.iter().map(Episode::from).collect())
+}
+
+/// Runs the episodes with no Python in the loop, the GIL released, when the
+/// policy and every env are native (and each env appears once); otherwise
+/// `None`, and the caller runs them through Python.
+fn run_native(
+    py: Python<'_>,
+    envs: &[Bound<'_, PyAny>],
+    policy: &Bound<'_, PyAny>,
+    config: &RunConfig,
+    on_episode: &Option<Bound<'_, PyAny>>,
+    progress: bool,
+) -> PyResult<Option<Vec<Episode>>> {
+    let Ok(policy) = policy.cast::<NativePolicy>() else {
+        return Ok(None);
+    };
+    let mut guards = Vec::with_capacity(envs.len());
+    for env in envs {
+        match env.cast::<NativeEnv>().map(|e| e.try_borrow_mut()) {
+            Ok(Ok(guard)) => guards.push(guard),
+            _ => return Ok(None), // not native, or the same env twice
+        }
+    }
+    let Ok(mut policy) = policy.try_borrow_mut() else {
+        return Ok(None);
+    };
+    let evaluator = policy.evaluator_mut();
+    let mut loop_envs = Vec::with_capacity(guards.len());
+    for guard in guards.iter_mut() {
+        loop_envs.push(LoopEnv::<PyErr>::new(guard.env.as_mut())?);
+    }
+    let mut hooks = NativeHooks {
+        on_episode: on_episode.as_ref().map(|f| f.clone().unbind()),
+        bar: EpisodeBar::new(config.plan.num_episodes() as u64, progress),
+        steps_since_check: 0,
+    };
+    let episodes = py.detach(|| {
+        let mut actor = NativeActor::new(evaluator);
+        catch(|| run(&mut loop_envs, &mut actor, config, &mut hooks))
+    })?;
+    match episodes {
+        Ok(episodes) => Ok(Some(episodes.iter().map(Episode::from).collect())),
+        Err(err) => {
+            if matches!(err, NativeError::Policy(_)) {
+                policy.reset_plans();
+            }
+            Err(err.into())
+        }
+    }
+}
+
+/// The hooks of a native run, which holds no GIL: each episode is handed to the
+/// callback with the GIL taken for it; signals are checked every 1,000 env steps.
+struct NativeHooks {
+    on_episode: Option<Py<PyAny>>,
+    bar: EpisodeBar,
+    steps_since_check: usize,
+}
+
+impl Hooks for NativeHooks {
+    type Error = NativeError<PyErr>;
+
+    fn on_step(&mut self, env_steps: usize, finished: usize) -> Result<(), Self::Error> {
+        self.bar.advance(env_steps as u64, finished as u64);
+        self.steps_since_check += env_steps;
+        if self.steps_since_check >= 1000 {
+            self.steps_since_check = 0;
+            Python::attach(|py| py.check_signals()).map_err(NativeError::Hook)?;
+        }
+        Ok(())
+    }
+
+    fn on_episode(&mut self, episode: &RustEpisode) -> Result<(), Self::Error> {
+        let Some(callback) = &self.on_episode else {
+            return Ok(());
+        };
+        self.bar
+            .suspend(|| Python::attach(|py| callback.call1(py, (Episode::from(episode),))))
+            .map(drop)
+            .map_err(NativeError::Hook)
+    }
 }

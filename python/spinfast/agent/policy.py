@@ -43,7 +43,7 @@ def native_ops() -> list[str]:
     """The TensorFlow op types the native evaluator runs.
 
     Example:
-        >>> from spinfast.agent.native import native_ops
+        >>> from spinfast.agent.policy import native_ops
         >>> {"MatMul", "Multinomial", "RandomStandardNormal"} <= set(native_ops())
         True
     """
@@ -84,7 +84,7 @@ class NativePolicy(_core.NativePolicy):
         >>> import numpy as np
         >>> from spinfast._core import GraphNode
         >>> from spinfast.agent.graph import PolicyGraph
-        >>> from spinfast.agent.native import NativePolicy
+        >>> from spinfast.agent.policy import NativePolicy
         >>> w = np.array([[1.0], [-1.0]], dtype=np.float32)
         >>> graph = PolicyGraph(input="x", outputs={"mu": "mu"}, nodes=(
         ...     GraphNode("x", "Placeholder", [], {"dtype": "float32", "shape": [-1, 2]}),
