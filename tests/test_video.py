@@ -266,7 +266,7 @@ def test_vars_pkl_env_is_made_again_for_frames_ten_videos_by_default(capsys, car
     assert code == 0, err
     assert episodes_of(out) == expected
     assert len(mp4s(tmp_path / "v")) == 10
-    assert out.splitlines()[-1] == f"Videos of 10 episodes in {tmp_path / 'v'}"
+    assert out.splitlines()[-1] == f"10 videos in {tmp_path / 'v'}"
     last = tmp_path / "v" / f"{osp.basename(cartpole)}-simple_save-episode-9.mp4"
     assert frame_count(last) == expected[9][2] + 1
     code, out, err = cli(capsys, cartpole, "-n", 12, "--seed", 7, "--video", tmp_path / "w",

@@ -202,7 +202,8 @@ def _test_policy(args: argparse.Namespace) -> dict[str, Any]:
             progress=not args.json,
         )
     if video is not None and video.paths:
-        print(f"Videos of {len(video.paths)} episodes in {video.folder}")
+        count = len(video.paths)
+        print(f"{count} video{'' if count == 1 else 's'} in {video.folder}")
     return {
         "snapshot": snapshot.path,
         "env": args.env or snapshot.vars_path,
