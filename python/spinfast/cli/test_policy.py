@@ -10,6 +10,7 @@ Examples::
     spinfast test_policy data/ppo/ppo_s0 -n 10 -nr
     spinfast test_policy data/ppo/ppo_s0 --env CartPole-v1 --seed 0 --json
     spinfast test_policy data/ppo/ppo_s0 -n 20 --num-envs 8 --seed 0 -nr   # 8 envs in lockstep
+    spinfast test_policy data/ppo/ppo_s0 -n 5 --seed 0 --video videos/    # 5 MP4 files, headless
 
 ``vars.pkl`` is a pickle: loading it (without ``--env``) runs code from the file.
 Only run agents you trust.
@@ -30,7 +31,16 @@ from typing import Any
 from spinfast.agent.envs import make_env, restore_env
 from spinfast.agent.load import load_agent
 from spinfast.agent.policy import BACKENDS
-from spinfast.agent.snapshots import find_snapshot
+from spinfast.agent.snapshots import Snapshot, find_snapshot
+from spinfast.agent.video import (
+    DEFAULT_MAX_VIDEOS,
+    CannotRecord,
+    Recording,
+    VideoExtraMissing,
+    record,
+    require_video_extra,
+    rgb_array_env,
+)
 from spinfast.errors import (
     EnvironmentMismatch,
     EnvironmentNotFound,
@@ -91,6 +101,15 @@ def _parser() -> argparse.ArgumentParser:
         help="run the policy natively in Rust (native), in the TF session (tf), or "
         "natively unless an op has no native kernel (auto, the default)",
     )  # fmt: skip
+    parser.add_argument(
+        "--video", metavar="OUT_DIR",
+        help="record episodes as MP4 files in OUT_DIR, one per episode, from the env's "
+        "rgb_array frames (no window, no display needed; pip install 'spinfast[video]')",
+    )  # fmt: skip
+    parser.add_argument(
+        "--video-episodes", type=_at_least(1), metavar="K",
+        help=f"record the first K episodes (default: all, at most {DEFAULT_MAX_VIDEOS})",
+    )  # fmt: skip
     return parser
 
 
@@ -109,7 +128,10 @@ def _at_least(low: int) -> Callable[[str], int]:
 
 def main(argv: list[str] | None = None) -> int:
     """``spinfast test_policy DIR [options]``; returns the exit code."""
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.video_episodes is not None and args.video is None:
+        parser.error("--video-episodes needs --video OUT_DIR")
     # TF's C++ start-up notes (CPU features, MLIR) are noise here; warnings still show
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
     stdout = sys.stdout
@@ -122,6 +144,9 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except NativePolicyError as err:
         print(f"error: {err} (--policy tf runs it in the TF session)", file=sys.stderr)
+        return 1
+    except VideoExtraMissing as err:
+        print(f"error: --video: {err}", file=sys.stderr)
         return 1
     except ModuleNotFoundError as err:
         if err.name not in ("tensorflow", "gymnasium", "joblib"):
@@ -138,7 +163,8 @@ def main(argv: list[str] | None = None) -> int:
         gym_error = sys.modules.get("gymnasium.error")
         if gym_error is None or not isinstance(err, gym_error.DependencyNotInstalled):
             raise
-        print(f"error: {err}; or do not render: -nr", file=sys.stderr)
+        instead = "record no video (no --video)" if args.video else "do not render: -nr"
+        print(f"error: {err}; or {instead}", file=sys.stderr)
         return 1
     if args.json:
         print(json.dumps(report, indent=2), file=stdout)
@@ -146,31 +172,38 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _test_policy(args: argparse.Namespace) -> dict[str, Any]:
+    if args.video:
+        require_video_extra()  # before anything is loaded
     snapshot = find_snapshot(args.fpath, "last" if args.itr == -1 else args.itr)
     if args.out and osp.isfile(osp.join(args.out, "progress.txt")):
         raise FileExistsError(f"--out {args.out} already holds a progress.txt: give another folder")
-    render = not args.norender
+    render = not args.norender and not args.video  # a video is rendered for files, not a window
     # the env before the agent: a run that cannot have one fails before TF is imported
     envs = [
         make_env(args.env, render) if args.env else restore_env(snapshot)
         for _ in range(args.num_envs)
     ]
+    video = _record(args, snapshot, envs) if args.video else None
     get_action = load_agent(snapshot, args.deterministic, args.seed, args.policy)
     _check_obs_shape(envs[0], getattr(get_action, "obs_shape", None))
     name = f"{time.strftime(TIME_NAME)}_{osp.basename(osp.abspath(args.fpath))}"
     out = args.out or user_config.new_dir(
         osp.join(user_config.DEFAULT_DATA_DIR, "test_policy", name)
     )
-    result = run_policy(
-        envs if args.num_envs > 1 else envs[0],
-        get_action,
-        args.len,
-        args.episodes,
-        render,
-        args.seed,
-        output_dir=out,
-        progress=not args.json,
-    )
+    with video or contextlib.nullcontext():
+        result = run_policy(
+            envs if args.num_envs > 1 else envs[0],
+            get_action,
+            args.len,
+            args.episodes,
+            render,
+            args.seed,
+            output_dir=out,
+            progress=not args.json,
+        )
+    if video is not None and video.paths:
+        count = len(video.paths)
+        print(f"{count} video{'' if count == 1 else 's'} in {video.folder}")
     return {
         "snapshot": snapshot.path,
         "env": args.env or snapshot.vars_path,
@@ -183,7 +216,24 @@ def _test_policy(args: argparse.Namespace) -> dict[str, Any]:
             {"index": ep.index, "ret": ep.ret, "length": ep.length} for ep in result.episodes
         ],
         "summary": result.summary,
+        **({"videos": video.paths if video else []} if args.video else {}),
     }
+
+
+def _record(args: argparse.Namespace, snapshot: Snapshot, envs: list[Any]) -> Recording | None:
+    """Make ``envs`` record the first episodes (in place); None, after one line saying
+    why, when they cannot render frames: the episodes then run unrecorded."""
+    try:
+        for i, env in enumerate(envs):
+            envs[i] = rgb_array_env(env)
+    except CannotRecord as err:
+        print(f"note: no video: {err}; the episodes run without it", file=sys.stderr)
+        return None
+    prefix = f"{osp.basename(osp.abspath(args.fpath))}-{snapshot.name}"
+    count = args.video_episodes or DEFAULT_MAX_VIDEOS
+    video = record(envs, args.video, prefix, args.episodes, count)
+    envs[:] = video.envs
+    return video
 
 
 def _check_obs_shape(env: Any, obs_shape: tuple | None) -> None:
