@@ -388,8 +388,8 @@ def test_without_tensorflow_says_what_to_install(ppo_like, tmp_path):
         "sys.exit(main(sys.argv[1:]))"
     )
     proc = run([sys.executable, "-c", probe, "test_policy", ppo_like, "-nr", "--out", tmp_path])
-    line = one_line_error(proc.returncode, proc.stdout, proc.stderr, "error: test_policy needs")
-    assert line == "error: test_policy needs tensorflow: pip install 'spinfast[tf]'"
+    line = one_line_error(proc.returncode, proc.stdout, proc.stderr, "error: this needs")
+    assert line == 'error: this needs TensorFlow: pip install "spinfast[tf]"'
 
 
 # --- the Python API ------------------------------------------------------------------------

@@ -257,10 +257,8 @@ class Logger:
         snapshot is kept. If state_dict cannot be pickled, a warning is printed
         and the rest is saved (as in Spinning Up); any earlier vars file is kept.
         """
-        try:
-            import joblib
-        except ImportError as e:
-            raise ImportError("Logger.save_state needs joblib: pip install 'spinfast[tf]'") from e
+        import joblib
+
         fname = "vars.pkl" if itr is None else f"vars{itr:d}.pkl"
         try:
             _write_atomically(

@@ -29,7 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal, final
 
-from spinfast.agent.envs import restore_env
+from spinfast.agent.envs import restore_env, with_backend
 from spinfast.agent.load import load_agent
 from spinfast.agent.policy import Backend
 from spinfast.agent.rollout import Episode, run_episodes
@@ -141,6 +141,7 @@ def run_policy(
     *,
     output_dir: str | os.PathLike[str] | None = None,
     progress: bool = False,
+    env_backend: str = "auto",
 ) -> PolicyRun:
     """Run an agent for some episodes, printing and logging each, then a summary.
 
@@ -167,6 +168,10 @@ def run_policy(
             ``spinfast.writing.user_config.DEFAULT_DATA_DIR``/test_policy.
         progress: a progress bar on stderr (episodes done, steps per second),
             drawn only when stderr is a terminal.
+        env_backend: ``"auto"`` (default): an env that is exactly one of
+            Gymnasium's classic-control envs under its standard wrappers steps
+            natively, in Rust (:mod:`spinfast.native`: the same episodes, bit for
+            bit); ``"native"``: natively or not at all; ``"python"``: as given.
 
     Raises:
         EnvironmentNotFound: ``env`` is None (an ``AssertionError``, as in Spinning Up).
@@ -187,6 +192,10 @@ def run_policy(
         )
     if num_episodes < 1:
         raise ValueError(f"num_episodes must be at least 1, not {num_episodes}")
+    if isinstance(env, (list, tuple)):
+        env = [with_backend(e, env_backend, render) for e in env]
+    else:
+        env = with_backend(env, env_backend, render)
     from spinfast.logx import EpochLogger
     from spinfast.writing import user_config
 

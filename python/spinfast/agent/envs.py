@@ -25,7 +25,21 @@ from typing import Any
 from spinfast.agent.snapshots import Snapshot
 from spinfast.errors import EnvironmentMismatch, EnvironmentNotFound
 
-__all__ = ["make_env", "reset", "reset_style", "restore_env", "step", "unpack_step"]
+__all__ = [
+    "ENV_BACKENDS",
+    "make_env",
+    "reset",
+    "reset_style",
+    "restore_env",
+    "step",
+    "unpack_step",
+    "with_backend",
+]
+
+#: Where an env steps: ``"native"`` (in Rust, :mod:`spinfast.native`: Gymnasium's
+#: classic-control envs, refusing any other), ``"python"`` (the env as it is), or
+#: ``"auto"`` (native where it can be, silently else).
+ENV_BACKENDS = ("auto", "native", "python")
 
 
 def _fix(folder: str) -> str:
@@ -121,6 +135,33 @@ def make_env(env_id: str, render: bool = False) -> Any:
             "Give a registered Gymnasium id (list them: python -c 'import gymnasium; "
             "gymnasium.pprint_registry()'), or module:Id with a module that registers Id",
         ) from err
+
+
+def with_backend(env: Any, backend: str = "auto", render: bool = False) -> Any:
+    """``env``, or the native env equal to it (:func:`spinfast.native.from_gymnasium`),
+    as ``backend`` asks: ``"auto"`` swaps it where it can; ``"native"`` also, else
+    raises; ``"python"`` never. An env that is to render stays in Python.
+
+    Raises:
+        ValueError: an unknown backend.
+        EnvironmentMismatch: ``"native"``, and the env cannot run natively (the
+            message says why).
+    """
+    if backend not in ENV_BACKENDS:
+        raise ValueError(f"env backend must be one of {', '.join(ENV_BACKENDS)}, not {backend!r}")
+    if backend == "python":
+        return env
+    from spinfast import native
+
+    if isinstance(env, native.NativeEnv):
+        made, why = env, "native envs do not render"
+    elif render:
+        made, why = None, "the env is to render, and native envs do not"
+    else:
+        made, why = native.from_gymnasium(env)
+    if backend == "native" and (made is None or render):
+        raise EnvironmentMismatch(f"--env-backend native: {why}")
+    return made or env
 
 
 def reset_style(env: Any) -> str:

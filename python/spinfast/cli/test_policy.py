@@ -28,7 +28,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from spinfast.agent.envs import make_env, restore_env
+from spinfast.agent.envs import ENV_BACKENDS, make_env, restore_env, with_backend
 from spinfast.agent.load import load_agent
 from spinfast.agent.policy import BACKENDS
 from spinfast.agent.snapshots import Snapshot, find_snapshot
@@ -97,6 +97,11 @@ def _parser() -> argparse.ArgumentParser:
         "(copies: a fresh unpickle of vars.pkl each, or gymnasium.make with --env)",
     )  # fmt: skip
     parser.add_argument(
+        "--env-backend", choices=ENV_BACKENDS, default="auto",
+        help="step Gymnasium's classic-control envs in Rust, bit for bit (native), as they "
+        "are (python), or natively where the env allows (auto, the default)",
+    )  # fmt: skip
+    parser.add_argument(
         "--policy", choices=BACKENDS, default="auto",
         help="run the policy natively in Rust (native), in the TF session (tf), or "
         "natively unless an op has no native kernel (auto, the default)",
@@ -149,9 +154,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: --video: {err}", file=sys.stderr)
         return 1
     except ModuleNotFoundError as err:
-        if err.name not in ("tensorflow", "gymnasium", "joblib"):
+        if err.name != "tensorflow":
             raise
-        print(f"error: test_policy needs {err.name}: pip install 'spinfast[tf]'", file=sys.stderr)
+        print('error: this needs TensorFlow: pip install "spinfast[tf]"', file=sys.stderr)
         return 1
     except OSError as err:  # e.g. --out already holds a progress.txt
         print(f"error: {err}", file=sys.stderr)
@@ -184,6 +189,7 @@ def _test_policy(args: argparse.Namespace) -> dict[str, Any]:
         for _ in range(args.num_envs)
     ]
     video = _record(args, snapshot, envs) if args.video else None
+    envs = [with_backend(env, args.env_backend, render) for env in envs]
     get_action = load_agent(snapshot, args.deterministic, args.seed, args.policy)
     _check_obs_shape(envs[0], getattr(get_action, "obs_shape", None))
     name = f"{time.strftime(TIME_NAME)}_{osp.basename(osp.abspath(args.fpath))}"
@@ -211,6 +217,7 @@ def _test_policy(args: argparse.Namespace) -> dict[str, Any]:
         "policy": getattr(get_action, "backend", None),
         "seed": args.seed,
         "num_envs": args.num_envs,
+        "env_backend": "native" if _is_native(envs[0]) else "python",
         "output_dir": result.output_dir,
         "episodes": [
             {"index": ep.index, "ret": ep.ret, "length": ep.length} for ep in result.episodes
@@ -246,3 +253,9 @@ def _check_obs_shape(env: Any, obs_shape: tuple | None) -> None:
             f"the agent takes observations of shape {tuple(obs_shape)}, and the environment "
             f"{env} gives shape {tuple(env_shape)}"
         )
+
+
+def _is_native(env: Any) -> bool:
+    from spinfast.native import NativeEnv
+
+    return isinstance(env, NativeEnv)
