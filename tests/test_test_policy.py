@@ -620,5 +620,7 @@ def test_load_policy_backends(sac_like):
     np.testing.assert_allclose(one, want, rtol=1e-6)
     np.testing.assert_allclose(native.batch(obs), session.batch(obs), rtol=1e-6)
     assert (native.obs_shape, native.action_key) == (session.obs_shape, session.action_key)
-    with pytest.raises(ValueError, match="backend must be one of auto, native, tf, not 'jax'"):
+    with pytest.raises(
+        ValueError, match="backend must be one of auto, native, tf, torch, not 'jax'"
+    ):
         load_policy(sac_like, backend="jax")

@@ -16,12 +16,11 @@ Example (``sess`` holds a loaded agent; ``model`` is what ``restore_tf_graph`` g
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from spinfast._core import GraphNode
+from spinfast._core import GraphNode, PolicyGraph
 
 if TYPE_CHECKING:  # TensorFlow is an optional extra, imported by the caller
     import tensorflow as tf
@@ -32,25 +31,6 @@ __all__ = ["GraphNode", "PolicyGraph", "extract_policy_graph"]
 VALUE_DTYPES = ("float32", "int32", "int64")
 
 AttrValue = bool | int | float | str | list[int]
-
-
-@dataclass(frozen=True)
-class PolicyGraph:
-    """The nodes the policy's outputs depend on, back to the observation input.
-
-    Attributes:
-        input: the node name of the observation placeholder (Spinning Up's ``x``).
-        outputs: output key (``"pi"``, ``"mu"``) to node name.
-        nodes: every node an output depends on, inputs first.
-    """
-
-    input: str
-    outputs: dict[str, str]
-    nodes: tuple[GraphNode, ...]
-
-    @property
-    def op_types(self) -> set[str]:
-        return {node.op for node in self.nodes}
 
 
 def extract_policy_graph(
@@ -69,7 +49,7 @@ def extract_policy_graph(
     """
     ops = _upstream(x.op, [t.op for t in outputs.values()])
     values = _values(sess, ops)
-    nodes = tuple(
+    nodes = [
         GraphNode(
             name=op.name,
             op=op.type,
@@ -78,7 +58,7 @@ def extract_policy_graph(
             value=values.get(op.name),
         )
         for op in ops
-    )
+    ]
     return PolicyGraph(
         input=x.op.name,
         outputs={key: t.op.name for key, t in outputs.items()},

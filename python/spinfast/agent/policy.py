@@ -28,9 +28,11 @@ __all__ = [
 ]
 
 #: How ``load_policy`` runs a policy: ``"native"`` (Rust, refusing a graph it cannot
-#: run), ``"tf"`` (the TF session) or ``"auto"`` (native, else TF with one line why).
-Backend = Literal["auto", "native", "tf"]
-BACKENDS: tuple[Backend, ...] = ("auto", "native", "tf")
+#: run), ``"tf"`` (a TF snapshot in the TF session), ``"torch"`` (a PyTorch snapshot by
+#: torch, running the file's code) or ``"auto"`` (native; a TF graph with an op that has
+#: no native kernel in the TF session, with one line why).
+Backend = Literal["auto", "native", "tf", "torch"]
+BACKENDS: tuple[Backend, ...] = ("auto", "native", "tf", "torch")
 
 
 def check_backend(backend: str) -> None:

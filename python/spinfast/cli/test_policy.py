@@ -103,8 +103,9 @@ def _parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     parser.add_argument(
         "--policy", choices=BACKENDS, default="auto",
-        help="run the policy natively in Rust (native), in the TF session (tf), or "
-        "natively unless an op has no native kernel (auto, the default)",
+        help="run the policy natively in Rust (native), in the TF session (tf), with "
+        "torch.load, which runs the file's code (torch), or natively unless a TF op has "
+        "no native kernel (auto, the default)",
     )  # fmt: skip
     parser.add_argument(
         "--video", metavar="OUT_DIR",
@@ -148,15 +149,16 @@ def main(argv: list[str] | None = None) -> int:
         print(err if isinstance(err, EnvironmentNotFound) else f"error: {err}", file=sys.stderr)
         return 1
     except NativePolicyError as err:
-        print(f"error: {err} (--policy tf runs it in the TF session)", file=sys.stderr)
+        print(f"error: {err}", file=sys.stderr)
         return 1
     except VideoExtraMissing as err:
         print(f"error: --video: {err}", file=sys.stderr)
         return 1
     except ModuleNotFoundError as err:
-        if err.name != "tensorflow":
+        extra = {"tensorflow": ("TensorFlow", "tf"), "torch": ("PyTorch", "torch")}.get(err.name)
+        if extra is None:
             raise
-        print('error: this needs TensorFlow: pip install "spinfast[tf]"', file=sys.stderr)
+        print(f'error: this needs {extra[0]}: pip install "spinfast[{extra[1]}]"', file=sys.stderr)
         return 1
     except OSError as err:  # e.g. --out already holds a progress.txt
         print(f"error: {err}", file=sys.stderr)

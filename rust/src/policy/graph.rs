@@ -180,6 +180,11 @@ impl Graph {
         Ok(Self { nodes, index })
     }
 
+    /// The nodes, in the order given.
+    pub fn into_nodes(self) -> Vec<Node> {
+        self.nodes
+    }
+
     pub fn node(&self, i: usize) -> &Node {
         &self.nodes[i]
     }

@@ -19,10 +19,12 @@ use crate::panic::Panic;
 use crate::policy::PolicyError;
 use crate::progress::ProgressError;
 use crate::rollout::{NativeError, RolloutError};
+use crate::torch::TorchError;
 
 pyo3::import_exception!(spinfast.errors, ProgressParseError);
 pyo3::import_exception!(spinfast.errors, NativePolicyError);
 pyo3::import_exception!(spinfast.errors, EnvironmentMismatch);
+pyo3::import_exception!(spinfast.errors, SnapshotError);
 
 /// Gymnasium's exceptions, raised where Gymnasium raises them.
 mod gymnasium {
@@ -106,6 +108,32 @@ impl From<NativeError<PyErr>> for PyErr {
             NativeError::Policy(err) => err.into(),
             NativeError::Rollout(err) => err.into(),
             NativeError::Hook(err) => err,
+        }
+    }
+}
+
+/// A model.pt that cannot be read, or was refused (`SnapshotError(reason, path)`);
+/// one that is not an actor-critic the native program runs (`NativePolicyError`).
+impl From<TorchError> for PyErr {
+    fn from(err: TorchError) -> PyErr {
+        let message = err.to_string();
+        let path = match &err {
+            TorchError::Io { path, .. }
+            | TorchError::Malformed { path, .. }
+            | TorchError::Refused { path, .. }
+            | TorchError::NotActorCritic { path, .. }
+            | TorchError::Unsupported { path, .. }
+            | TorchError::Policy { path, .. } => path.clone(),
+        };
+        let reason = message
+            .strip_prefix(&format!("{path}: "))
+            .unwrap_or(&message)
+            .to_string();
+        match err {
+            TorchError::NotActorCritic { .. } | TorchError::Unsupported { .. } => {
+                NativePolicyError::new_err((message, Vec::<String>::new()))
+            }
+            _ => SnapshotError::new_err((reason, path)),
         }
     }
 }

@@ -5,7 +5,7 @@
 //! from a loaded agent). Errors map through `python/errors.rs`; a panic becomes
 //! a `RuntimeError` and the evaluator drops its plans.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use numpy::ndarray::{ArrayViewD, IxDyn};
 use numpy::npyffi::PY_ARRAY_API;
@@ -20,7 +20,7 @@ use pyo3::IntoPyObjectExt;
 
 use crate::panic::catch;
 use crate::policy::{
-    Attr, DType, Evaluator, Node, Output, OutputData, PolicyError, Tensor, TensorData,
+    Attr, DType, Evaluator, Graph, Node, Output, OutputData, PolicyError, Tensor, TensorData,
     SUPPORTED_OPS,
 };
 
@@ -157,6 +157,86 @@ impl GraphNode {
 
     fn __repr__(&self) -> String {
         format!("GraphNode(name={:?}, op={:?})", self.0.name, self.0.op)
+    }
+}
+
+/// The part of a saved agent's graph that acting needs: the nodes its action
+/// outputs depend on, back to the observation input; from a TF session
+/// (`spinfast.agent.graph`), or read natively (`read_torch_model`).
+#[pyclass(module = "spinfast._core", frozen)]
+pub struct PolicyGraph {
+    /// The observation input's node name (Spinning Up's `x`).
+    #[pyo3(get)]
+    input: String,
+    /// Output key (`"pi"`, `"mu"`) to node name.
+    #[pyo3(get)]
+    outputs: BTreeMap<String, String>,
+    nodes: Vec<Py<GraphNode>>,
+    /// What the graph was read from, in one line (may be empty).
+    #[pyo3(get)]
+    description: String,
+}
+
+#[pymethods]
+impl PolicyGraph {
+    #[new]
+    #[pyo3(signature = (input, outputs, nodes, description=String::new()))]
+    fn new(
+        input: String,
+        outputs: BTreeMap<String, String>,
+        nodes: Vec<Py<GraphNode>>,
+        description: String,
+    ) -> Self {
+        Self {
+            input,
+            outputs,
+            nodes,
+            description,
+        }
+    }
+
+    /// Every node an output depends on, inputs first.
+    #[getter]
+    fn nodes(&self, py: Python<'_>) -> Vec<Py<GraphNode>> {
+        self.nodes.iter().map(|n| n.clone_ref(py)).collect()
+    }
+
+    /// The op types of the nodes.
+    #[getter]
+    fn op_types(&self) -> std::collections::BTreeSet<String> {
+        self.nodes.iter().map(|n| n.get().0.op.clone()).collect()
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "PolicyGraph(input={:?}, outputs={:?}, {} nodes)",
+            self.input,
+            self.outputs,
+            self.nodes.len()
+        )
+    }
+}
+
+impl PolicyGraph {
+    /// A graph read natively: its nodes become `GraphNode`s.
+    pub(crate) fn from_rust(
+        py: Python<'_>,
+        graph: Graph,
+        input: &str,
+        outputs: BTreeMap<String, String>,
+        description: String,
+    ) -> PyResult<Self> {
+        let nodes = graph
+            .into_nodes()
+            .into_iter()
+            .map(|node| Py::new(py, GraphNode(node)))
+            .collect::<PyResult<_>>()?;
+        Ok(Self {
+            input: input.to_string(),
+            outputs,
+            nodes,
+            description,
+        })
     }
 }
 
