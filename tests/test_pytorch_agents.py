@@ -216,3 +216,33 @@ def test_policy_tf_on_a_pytorch_snapshot_is_refused(tmp_path):
     folder = run_folder(tmp_path, FIXTURES / "ppo_cartpole" / "zip" / "pyt_save" / "model.pt")
     with pytest.raises(SnapshotError, match="is a PyTorch snapshot: --policy tf loads TF ones"):
         load_policy(folder, backend="tf")
+
+
+def test_logx_writes_pyt_save_as_spinning_up_and_spinfast_runs_it(tmp_path, capsys):
+    """setup_pytorch_saver + save_state write pyt_save/modelN.pt with torch.save, and the
+    native reader runs it as torch does. torch is an optional extra CI does not install
+    (about 4 GB); the files it writes are covered without it by the committed fixtures."""
+    torch = pytest.importorskip("torch", reason="torch is an optional extra not installed in CI")
+    import importlib.util
+    import sys
+
+    from spinfast.logx import EpochLogger
+
+    core_path = Path(__file__).resolve().parents[2] / "shared/spinningup/spinup/algos/pytorch"
+    spec = importlib.util.spec_from_file_location("sf_ddpg_core", core_path / "ddpg" / "core.py")
+    core = importlib.util.module_from_spec(spec)
+    sys.modules["sf_ddpg_core"] = core
+    spec.loader.exec_module(core)
+    env = gymnasium.make("Pendulum-v1")
+    torch.manual_seed(0)
+    ac = core.MLPActorCritic(env.observation_space, env.action_space, hidden_sizes=(16, 16))
+    logger = EpochLogger(output_dir=tmp_path / "run")
+    logger.setup_pytorch_saver(ac)
+    logger.save_state({"env": env}, 3)
+    logger.close()
+    assert (tmp_path / "run" / "pyt_save" / "model3.pt").is_file()
+    _, get_action = load_policy(tmp_path / "run")
+    obs = np.random.default_rng(0).normal(size=(5, 3)).astype(np.float32)
+    with torch.no_grad():
+        want = ac.act(torch.as_tensor(obs))
+    np.testing.assert_allclose(get_action.batch(obs), want, rtol=1e-5, atol=1e-6)

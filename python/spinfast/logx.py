@@ -252,10 +252,12 @@ class Logger:
         """Save the state of training: ``vars[itr].pkl`` and the model set up for saving.
 
         ``state_dict`` (usually ``{'env': env}``) goes to ``vars.pkl`` through
-        joblib, and the graph given to ``setup_tf_saver`` to ``simple_save/``;
-        with ``itr``, to ``vars<itr>.pkl`` and ``simple_save<itr>/`` so that every
-        snapshot is kept. If state_dict cannot be pickled, a warning is printed
-        and the rest is saved (as in Spinning Up); any earlier vars file is kept.
+        joblib, the graph given to ``setup_tf_saver`` to ``simple_save/``, and the
+        model given to ``setup_pytorch_saver`` to ``pyt_save/model.pt``; with
+        ``itr``, to ``vars<itr>.pkl``, ``simple_save<itr>/`` and
+        ``pyt_save/model<itr>.pt``, so that every snapshot is kept. If state_dict
+        cannot be pickled, a warning is printed and the rest is saved (as in
+        Spinning Up); any earlier vars file is kept.
         """
         import joblib
 
@@ -269,6 +271,38 @@ class Logger:
             self.log(f"({type(e).__name__}: {e})", color="red")
         if hasattr(self, "tf_saver_elements"):
             self._tf_simple_save(itr)
+        if hasattr(self, "pytorch_saver_elements"):
+            self._pytorch_simple_save(itr)
+
+    def setup_pytorch_saver(self, what_to_save: Any) -> None:
+        """Set up saving a PyTorch model (or anything holding models) with every
+        ``save_state``, as Spinning Up does: ``torch.save`` of the whole object to
+        ``pyt_save/model[itr].pt`` (needs torch: ``pip install "spinfast[torch]"``).
+        """
+        self.pytorch_saver_elements = what_to_save
+
+    def _pytorch_simple_save(self, itr: int | None = None) -> None:
+        """``torch.save`` the object given to ``setup_pytorch_saver`` to
+        ``pyt_save/model[itr].pt``, written beside it and renamed in."""
+        import warnings
+
+        import torch
+
+        fpath = osp.join(self.output_dir, "pyt_save")
+        os.makedirs(fpath, exist_ok=True)
+        fname = osp.join(fpath, "model" + (f"{itr:d}" if itr is not None else "") + ".pt")
+        # written under its own name in a folder beside it (torch names the zip's top
+        # folder after the file), then renamed in
+        work = tempfile.mkdtemp(prefix=_TMP_PREFIX, dir=fpath)
+        try:
+            with warnings.catch_warnings():
+                # Spinning Up pickles the whole module: torch warns that it cannot save
+                # the classes' source code
+                warnings.simplefilter("ignore")
+                torch.save(self.pytorch_saver_elements, osp.join(work, osp.basename(fname)))
+            os.replace(osp.join(work, osp.basename(fname)), fname)
+        finally:
+            shutil.rmtree(work)
 
     def setup_tf_saver(self, sess: Any, inputs: Mapping[str, Any], outputs: Mapping[str, Any]):
         """Set up saving a TF1 graph with every ``save_state``.
