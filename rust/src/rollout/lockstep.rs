@@ -29,6 +29,26 @@ pub trait Env {
     fn reset(&mut self, seed: Option<i64>) -> Result<Self::Obs, Self::Error>;
     fn step(&mut self, action: Self::Action) -> Result<Transition<Self::Obs>, Self::Error>;
     fn render(&mut self) -> Result<(), Self::Error>;
+
+    /// Steps each env with its action, pushing the results onto `out` in order;
+    /// nothing after the first error need be stepped. The default steps them one
+    /// by one; an env whose steps may run on several threads at once overrides it
+    /// (the results, and so the episodes, must not depend on how).
+    fn step_each(
+        steps: Vec<(&mut Self, Self::Action)>,
+        out: &mut Vec<Result<Transition<Self::Obs>, Self::Error>>,
+    ) where
+        Self: Sized,
+    {
+        for (env, action) in steps {
+            let result = env.step(action);
+            let failed = result.is_err();
+            out.push(result);
+            if failed {
+                break;
+            }
+        }
+    }
 }
 
 /// Observations in, actions out: one call per lockstep step, for every env
@@ -140,6 +160,7 @@ where
     let mut finished: Vec<Option<Episode>> = vec![None; plan.num_episodes()];
     let mut next_to_report = 0;
     let mut actions = Vec::with_capacity(envs.len());
+    let mut results = Vec::with_capacity(envs.len());
     let mut leaving = Vec::with_capacity(envs.len());
     while !slots.is_empty() {
         if config.render {
@@ -159,10 +180,21 @@ where
         let stepped = slots.len();
         let mut ended = 0;
         leaving.clear();
-        for (k, action) in actions.drain(..).enumerate() {
+        // the running envs, in slot order (slots are in env order), with their actions
+        let mut running = slots.iter().map(|slot| slot.env).peekable();
+        let steps: Vec<(&mut E, E::Action)> = envs
+            .iter_mut()
+            .enumerate()
+            .filter(|(i, _)| running.next_if_eq(i).is_some())
+            .map(|(_, env)| env)
+            .zip(actions.drain(..))
+            .collect();
+        results.clear();
+        E::step_each(steps, &mut results);
+        for (k, result) in results.drain(..).enumerate() {
+            let transition = result?;
             let slot = &mut slots[k];
             let env = &mut envs[slot.env];
-            let transition = env.step(action)?;
             obs[k] = transition.obs;
             slot.ret += transition.reward;
             slot.length += 1;

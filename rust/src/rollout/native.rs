@@ -8,6 +8,8 @@
 
 use std::marker::PhantomData;
 
+use rayon::prelude::*;
+
 use super::error::RolloutError;
 use super::lockstep::{Env, Policy, Transition};
 use crate::envs::{self, EnvError, ResetOptions, Seed};
@@ -77,6 +79,9 @@ pub struct NativeEnv<'a, H> {
     _hook: PhantomData<fn() -> H>,
 }
 
+// Stepped from rayon's threads: the env is Send (envs::Env: Send + Sync), and the
+// hook type is only a name in the error type.
+
 impl<'a, H> NativeEnv<'a, H> {
     /// # Errors
     /// [`RolloutError::ObsSize`] when the env's observations do not fit [`Obs`].
@@ -94,7 +99,7 @@ impl<'a, H> NativeEnv<'a, H> {
     }
 }
 
-impl<H> Env for NativeEnv<'_, H> {
+impl<H: Send> Env for NativeEnv<'_, H> {
     type Obs = Obs;
     type Action = NativeAction;
     type Error = NativeError<H>;
@@ -123,7 +128,28 @@ impl<H> Env for NativeEnv<'_, H> {
     fn render(&mut self) -> Result<(), Self::Error> {
         Err(RolloutError::Internal("native envs do not render".into()).into())
     }
+
+    /// From [`PARALLEL_FROM`] envs on, on all cores (rayon): each env's step
+    /// depends on that env alone, so the results are the same on any number of
+    /// threads.
+    fn step_each(
+        steps: Vec<(&mut Self, NativeAction)>,
+        out: &mut Vec<Result<Transition<Obs>, Self::Error>>,
+    ) {
+        if steps.len() < PARALLEL_FROM {
+            out.extend(steps.into_iter().map(|(env, action)| env.step(action)));
+        } else {
+            steps
+                .into_par_iter()
+                .map(|(env, action)| env.step(action))
+                .collect_into_vec(out);
+        }
+    }
 }
+
+/// From how many envs stepped together their steps are spread over threads: a
+/// classic-control step costs 0.1-1 us, so fewer are not worth a thread's wake-up.
+pub const PARALLEL_FROM: usize = 32;
 
 /// The policy evaluator acting on native observations: one evaluation per step
 /// on the observations batched into one buffer.
@@ -283,5 +309,38 @@ mod tests {
             assert_eq!((episode.ret, episode.length), (ret, length));
         }
         assert_eq!(episodes.len(), 7);
+    }
+
+    /// 40 envs step on several threads (from PARALLEL_FROM on): the same episodes on
+    /// one thread and on two, and the hand loop's.
+    #[test]
+    fn threads_do_not_change_the_episodes() {
+        let run_on = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            pool.install(|| {
+                let mut evaluator = push_right();
+                let mut boxes: Vec<Box<dyn envs::Env>> = (0..40)
+                    .map(|_| make("CartPole-v1", &EnvKwargs::default()).unwrap())
+                    .collect();
+                let mut envs: Vec<NativeEnv<'_, String>> = boxes
+                    .iter_mut()
+                    .map(|e| NativeEnv::new(e.as_mut()).unwrap())
+                    .collect();
+                let config = RunConfig {
+                    plan: EpisodePlan::new(80, 40).unwrap(),
+                    max_ep_len: Some(60),
+                    render: false,
+                    seed: Some(3),
+                };
+                let mut actor = NativeActor::new(&mut evaluator);
+                run(&mut envs, &mut actor, &config, &mut NoHooks).unwrap()
+            })
+        };
+        let one = run_on(1);
+        assert_eq!(one, run_on(2));
+        assert_eq!(one.len(), 80);
     }
 }
