@@ -9,6 +9,7 @@ pub mod policy;
 pub mod progress;
 mod python;
 pub mod rollout;
+pub mod savedmodel;
 
 use pyo3::prelude::*;
 
