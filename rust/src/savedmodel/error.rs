@@ -20,8 +20,9 @@ pub enum SavedModelError {
     /// (compressed blocks, a big-endian bundle, a partitioned variable, a dtype).
     #[error("{}: {message}", path.display())]
     Unsupported { path: PathBuf, message: String },
-    /// A node or signature key asked for is not in the graph; `found` says what is.
-    #[error("{}: the graph has no {what}; {found}", path.display())]
+    /// A node, signature or signature key asked for is not there; `found` says
+    /// what there is.
+    #[error("{}: there is no {what}; {found}", path.display())]
     Missing {
         path: PathBuf,
         what: String,

@@ -125,7 +125,7 @@ impl SavedModel {
             return Err(SavedModelError::Missing {
                 path: graph_path,
                 what: format!("meta graph tagged {SERVE_TAG:?}"),
-                found: format!("its meta graphs have the tags [{found}]"),
+                found: format!("the meta graphs have the tags [{found}]"),
             });
         };
         let info = meta.meta_info_def.unwrap_or_default();
@@ -203,7 +203,7 @@ impl SavedModel {
                 path: self.graph_path.clone(),
                 what: format!("signature {SERVING_SIGNATURE:?}"),
                 found: format!(
-                    "its signatures are [{}]",
+                    "the signatures are [{}]",
                     self.signatures
                         .keys()
                         .cloned()
@@ -239,7 +239,7 @@ impl SavedModel {
         let missing =
             |side: &str, key: &str, keys: &BTreeMap<String, String>| SavedModelError::Missing {
                 path: self.graph_path.clone(),
-                what: format!("{SERVING_SIGNATURE} {side} {key:?}"),
+                what: format!("{side} {key:?} in the {SERVING_SIGNATURE} signature"),
                 found: format!("its {side}s are {}", describe(keys)),
             };
         let input = signature
@@ -326,16 +326,16 @@ impl SavedModel {
                 .get(SERVING_SIGNATURE)
                 .map(|s| {
                     format!(
-                        "its {SERVING_SIGNATURE} inputs are {}, ",
+                        "the {SERVING_SIGNATURE} signature's inputs are {}; ",
                         describe(&s.inputs)
                     )
                 })
                 .unwrap_or_default();
             SavedModelError::Missing {
                 path: self.graph_path.clone(),
-                what: format!("node {node:?}"),
+                what: format!("node {node:?} in the graph"),
                 found: format!(
-                    "{signature}its placeholders are [{}]",
+                    "{signature}the placeholders are [{}]",
                     placeholders.join(", ")
                 ),
             }

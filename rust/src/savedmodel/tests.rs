@@ -305,7 +305,10 @@ fn two_head_agent_is_refused_naming_its_inputs() {
     assert!(matches!(err, SavedModelError::Missing { .. }), "{err:?}");
     let message = err.to_string();
     assert!(
-        message.contains("saved_model.pb: the graph has no serving_default input \"x\""),
+        message.contains(
+            "saved_model.pb: there is no input \"x\" in the serving_default signature; \
+             its inputs are [adv (Placeholder_7:0), aj (Placeholder_3:0)"
+        ),
         "{message}"
     );
     for input in [
@@ -322,7 +325,12 @@ fn two_head_agent_is_refused_naming_its_inputs() {
         .policy_graph("x", &["pi_j/Squeeze_1"])
         .unwrap_err()
         .to_string();
-    assert!(message.contains("no node \"x\""), "{message}");
+    assert!(
+        message.contains(
+            "there is no node \"x\" in the graph; the serving_default signature's inputs are [adv"
+        ),
+        "{message}"
+    );
     assert!(
         message.contains("xj (Placeholder:0)") && message.contains("Placeholder_10"),
         "{message}"
@@ -341,7 +349,7 @@ fn tensor_and_node_names_are_both_accepted() {
         .unwrap_err()
         .to_string();
     assert!(
-        err.contains("no serving_default output \"mu\"; its outputs are [pi (pi:0), v (v:0)]"),
+        err.contains("no output \"mu\" in the serving_default signature; its outputs are [pi (pi:0), v (v:0)]"),
         "{err}"
     );
 }
