@@ -10,6 +10,7 @@ pub mod policy;
 pub mod progress;
 mod python;
 pub mod rollout;
+pub mod savedmodel;
 pub mod torch;
 
 use pyo3::prelude::*;
