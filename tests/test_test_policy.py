@@ -320,7 +320,7 @@ def test_itr_with_no_such_snapshot_lists_them(capsys, sac_like):
     assert line.endswith("simple_save, simple_save0, simple_save10, simple_save20")
 
 
-@pytest.mark.parametrize("missing", ["saved_model.pb", "variables", "model_info.pkl"])
+@pytest.mark.parametrize("missing", ["saved_model.pb", "variables"])
 def test_incomplete_snapshot(capsys, ppo_like, tmp_path, missing):
     import shutil
 
@@ -329,6 +329,21 @@ def test_incomplete_snapshot(capsys, ppo_like, tmp_path, missing):
     shutil.rmtree(path) if osp.isdir(path) else os.remove(path)
     code, out, err = cli(capsys, folder, "-nr", "--out", tmp_path / "t")
     one_line_error(code, out, err, f"error: {folder}/tf1_save: incomplete snapshot: no {missing}")
+
+
+def test_without_model_info_the_signature_names_the_tensors(capsys, ppo_like, tmp_path):
+    """Spinning Up's .gitignore drops *.pkl: a snapshot without model_info.pkl runs from
+    the graph's serving signature, giving the episodes it gives with the file."""
+    folder = copy_agent(ppo_like, tmp_path / "agent")
+    runs = []
+    for name in ("with", "without"):
+        if name == "without":
+            os.remove(osp.join(folder, "tf1_save", "model_info.pkl"))
+        code, out, err = cli(capsys, folder, "-n", 4, "-nr", "--seed", 3, "--out",
+                             tmp_path / name)  # fmt: skip
+        assert code == 0, err
+        runs.append(episodes_of(out))
+    assert runs[0] == runs[1] and len(runs[0]) == 4
 
 
 @pytest.mark.parametrize(
@@ -343,9 +358,9 @@ def test_incomplete_snapshot(capsys, ppo_like, tmp_path, missing):
                                f"{p}/model_info.pkl"),
          "error: {p}: model_info.pkl has no output 'pi'"),
         (lambda p: open(f"{p}/saved_model.pb", "wb").write(b"\x00garbage"),
-         "error: {p}: cannot be loaded as a TF SavedModel"),
+         "error: {p}/saved_model.pb: not a SavedModel protobuf"),
         (lambda p: [os.remove(f) for f in _files(f"{p}/variables")],
-         "error: {p}: cannot be loaded as a TF SavedModel"),
+         "error: {p}/variables/variables.index: does not exist"),
     ],
 )  # fmt: skip
 def test_snapshot_that_is_not_what_spinning_up_writes(capsys, ppo_like, tmp_path, spoil, start):
@@ -377,12 +392,19 @@ def test_both_entry_points_and_no_traceback(ppo_like, tmp_path):
     one_line_error(bad.returncode, bad.stdout, bad.stderr, f"error: {tmp_path}/none: no such")
 
 
-def test_without_tensorflow_says_what_to_install(ppo_like, tmp_path):
+def test_without_tensorflow_runs_natively_and_policy_tf_says_what_to_install(ppo_like, tmp_path):
+    """TensorFlow blocked from importing: the agent loads and runs all the same (read in
+    Rust); --policy tf says which extra to install."""
     probe = (
         "import sys; sys.modules['tensorflow'] = None; from spinfast.cli import main;"
         "sys.exit(main(sys.argv[1:]))"
     )
-    proc = run([sys.executable, "-c", probe, "test_policy", ppo_like, "-nr", "--out", tmp_path])
+    argv = [sys.executable, "-c", probe, "test_policy", ppo_like, "-nr", "-n", 2, "--json"]
+    proc = run([*argv, "--out", tmp_path / "a"])
+    assert proc.returncode == 0, proc.stderr
+    assert [e["ret"] for e in json.loads(proc.stdout)["episodes"]] == [15.0, 15.0]
+    assert "TF session" not in proc.stderr and "Traceback" not in proc.stderr
+    proc = run([*argv, "--policy", "tf", "--out", tmp_path / "b"])
     line = one_line_error(proc.returncode, proc.stdout, proc.stderr, "error: this needs")
     assert line == 'error: this needs TensorFlow: pip install "spinfast[tf]"'
 

@@ -24,6 +24,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(python::policy::native_ops, m)?)?;
     m.add_class::<python::policy::GraphNode>()?;
     m.add_class::<python::policy::PolicyGraph>()?;
+    m.add_function(wrap_pyfunction!(python::agents::read_saved_model, m)?)?;
     m.add_function(wrap_pyfunction!(python::agents::read_torch_model, m)?)?;
     m.add_class::<python::policy::NativePolicy>()?;
     m.add_function(wrap_pyfunction!(python::envs::native_env_ids, m)?)?;

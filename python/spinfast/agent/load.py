@@ -1,19 +1,23 @@
 """Loading a saved agent's policy: the one place an agent's ``get_action`` is built.
 
-A PyTorch snapshot (``pyt_save/model.pt``) is read in Rust, with no torch and
-nothing in the file run, and its actor compiled for native evaluation
-(:mod:`spinfast.agent.policy`). A TF snapshot is loaded in a TF session and its
-action output compiled the same way, unless ``backend`` says otherwise.
+Both kinds of snapshot are read in Rust, with neither TensorFlow nor torch: a TF1
+SavedModel (``simple_save/``, ``tf1_save/``: the graph's protobuf and the checkpoint
+bundle) and a PyTorch ``pyt_save/model.pt`` (nothing in the file is run). The
+policy's graph, from the observation ``x`` to the action, is compiled for native
+evaluation (:mod:`spinfast.agent.policy`). TensorFlow is needed only for a TF graph
+with an op that has no native kernel, or when asked for (``backend="tf"``).
 """
 
 from __future__ import annotations
 
+import importlib.util
+import os.path as osp
 import sys
 from typing import Any
 
 from spinfast import _core
 from spinfast.agent.policy import Backend, NativePolicy, check_backend
-from spinfast.agent.snapshots import Snapshot
+from spinfast.agent.snapshots import Snapshot, read_model_info, require_agent
 from spinfast.errors import NativePolicyError, SnapshotError
 
 __all__ = ["action_key", "load_agent"]
@@ -30,7 +34,8 @@ def load_agent(
             acts with ``pi``, after a warning.
         seed: seeds the policy's sampling, so that it repeats.
         backend: ``"auto"``: native (a TF graph with an op that has no native kernel
-            runs in the TF session, after one line on stderr naming the ops);
+            runs in the TF session where TensorFlow is installed, after one line on
+            stderr naming the ops);
             ``"native"``: natively or not at all; ``"tf"``: the TF session;
             ``"torch"``: ``torch.load`` (PyTorch snapshots: this runs the file's code).
 
@@ -47,24 +52,42 @@ def load_agent(
         return _load_pytorch(snapshot, deterministic, seed, backend)
     if backend == "torch":
         raise SnapshotError("is a TF snapshot: --policy torch loads PyTorch ones", snapshot.path)
-    from spinfast.agent.tf_model import TFPolicy
-
-    policy = TFPolicy(snapshot.path, deterministic=deterministic, seed=seed)
-    action_key(policy.model, deterministic)
     if backend == "tf":
-        return policy
-    from spinfast.agent.policy import from_tf_policy
-
+        return _tf_policy(snapshot, deterministic, seed)
+    graph = _core.read_saved_model(snapshot.path, _model_info_tensors(snapshot.path))
+    key = action_key(graph.outputs, deterministic)
     try:
-        native = from_tf_policy(policy, seed)
+        return NativePolicy(graph, key, seed)
     except NativePolicyError as err:
         if backend == "native":
             hint = "--policy tf runs it in the TF session"
             raise NativePolicyError(f"{err} ({hint})", err.ops) from None
+        if importlib.util.find_spec("tensorflow") is None:
+            hint = 'TensorFlow runs it: pip install "spinfast[tf]"'
+            raise NativePolicyError(f"{err} ({hint})", err.ops) from None
         print(f"Running the policy in the TF session: {err}", file=sys.stderr)
-        return policy
-    policy.session.close()  # the weights are in the native policy now
-    return native
+        return _tf_policy(snapshot, deterministic, seed, quiet=True)
+
+
+def _model_info_tensors(path: str) -> dict[str, str] | None:
+    """model_info.pkl's tensor names by key, checked to hold ``x`` and ``pi``; None
+    where the folder has none (Spinning Up's .gitignore drops *.pkl): the graph's
+    serving signature names them then."""
+    if not osp.exists(osp.join(path, "model_info.pkl")):
+        return None
+    info = read_model_info(path)
+    tensors = {**info["inputs"], **info["outputs"]}
+    require_agent(tensors, path)
+    return tensors
+
+
+def _tf_policy(snapshot: Snapshot, deterministic: bool, seed: int | None, quiet: bool = False):
+    from spinfast.agent.tf_model import TFPolicy
+
+    policy = TFPolicy(snapshot.path, deterministic=deterministic, seed=seed)
+    if not quiet:
+        action_key(policy.model, deterministic)
+    return policy
 
 
 def _load_pytorch(snapshot: Snapshot, deterministic: bool, seed: int | None, backend: str) -> Any:

@@ -38,7 +38,7 @@ from typing import Literal, final
 
 from spinfast.errors import SnapshotError
 
-__all__ = ["Snapshot", "find_snapshot", "list_snapshots", "read_model_info"]
+__all__ = ["Snapshot", "find_snapshot", "list_snapshots", "read_model_info", "require_agent"]
 
 #: Snapshot layouts; where two hold the same number, the first wins (Spinning Up's
 #: ``load_policy_and_env`` prefers tf1_save to pyt_save).
@@ -213,3 +213,19 @@ def _model_info_problem(info: object) -> str | None:
         ):
             return f"'{part}' must map names to tensor names (strings)"
     return None
+
+
+def require_agent(tensors: dict[str, object], path: str) -> None:
+    """Check that a snapshot's tensors (from model_info.pkl) are an agent's: an input
+    ``x`` and an output ``pi``.
+
+    Raises:
+        SnapshotError: one is missing (the message lists what the snapshot has).
+    """
+    for key, role in (("x", "input"), ("pi", "output")):
+        if key not in tensors:
+            raise SnapshotError(
+                f"model_info.pkl has no {role} {key!r}, so this is not an agent to run "
+                f"(it has {sorted(tensors)}); restore_tf_graph still loads it",
+                path,
+            )

@@ -27,7 +27,7 @@ import numpy as np
 import tensorflow as tf
 from google.protobuf.message import DecodeError
 
-from spinfast.agent.snapshots import read_model_info
+from spinfast.agent.snapshots import read_model_info, require_agent
 from spinfast.errors import SnapshotError
 
 __all__ = ["TFPolicy", "restore_tf_graph"]
@@ -133,13 +133,7 @@ class TFPolicy:
     ) -> None:
         self.session = tf.compat.v1.Session(graph=tf.Graph())
         self.model = restore_tf_graph(self.session, snapshot_path, seed=seed)
-        for key, role in (("x", "input"), ("pi", "output")):
-            if key not in self.model:
-                raise SnapshotError(
-                    f"model_info.pkl has no {role} {key!r}, so this is not an agent to run "
-                    f"(it has {sorted(self.model)}); restore_tf_graph still loads it",
-                    snapshot_path,
-                )
+        require_agent(self.model, snapshot_path)
         self.action_key = "mu" if deterministic and "mu" in self.model else "pi"
         x_shape = self.model["x"].shape
         self.obs_shape = tuple(x_shape[1:]) if x_shape.rank is not None else None

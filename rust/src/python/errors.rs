@@ -19,6 +19,7 @@ use crate::panic::Panic;
 use crate::policy::PolicyError;
 use crate::progress::ProgressError;
 use crate::rollout::{NativeError, RolloutError};
+use crate::savedmodel::SavedModelError;
 use crate::torch::TorchError;
 
 pyo3::import_exception!(spinfast.errors, ProgressParseError);
@@ -135,5 +136,17 @@ impl From<TorchError> for PyErr {
             }
             _ => SnapshotError::new_err((reason, path)),
         }
+    }
+}
+
+/// A SavedModel folder that cannot be read: `SnapshotError(reason, file)`.
+impl From<SavedModelError> for PyErr {
+    fn from(err: SavedModelError) -> PyErr {
+        let path = err.path().to_string_lossy().into_owned();
+        let message = err.to_string();
+        let reason = message
+            .strip_prefix(&format!("{path}: "))
+            .unwrap_or(&message);
+        SnapshotError::new_err((reason.to_string(), path))
     }
 }

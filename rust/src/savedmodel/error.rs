@@ -6,7 +6,7 @@ use crate::policy::PolicyError;
 #[derive(Debug, thiserror::Error)]
 pub enum SavedModelError {
     /// The file could not be opened or read.
-    #[error("{}: {source}", path.display())]
+    #[error("{}: {}", path.display(), io_reason(source))]
     Io {
         path: PathBuf,
         #[source]
@@ -35,6 +35,14 @@ pub enum SavedModelError {
         #[source]
         source: PolicyError,
     },
+}
+
+/// What an I/O error means for the file: it is not there, or it cannot be read.
+fn io_reason(err: &std::io::Error) -> String {
+    match err.kind() {
+        std::io::ErrorKind::NotFound => "does not exist".into(),
+        _ => format!("cannot be read ({err})"),
+    }
 }
 
 impl SavedModelError {
