@@ -22,12 +22,17 @@ from spinfast.errors import ProgressParseError
 __all__ = [
     "Episode",
     "GraphNode",
+    "NativeEnv",
     "NativePolicy",
+    "PolicyGraph",
     "RunFolder",
     "Table",
+    "native_env_ids",
     "native_ops",
     "read_progress",
     "read_run_folders",
+    "read_saved_model",
+    "read_torch_model",
     "rollout",
 ]
 
@@ -126,6 +131,74 @@ class GraphNode:
     @property
     def value(self) -> npt.NDArray[Any] | None: ...
 
+@final
+class PolicyGraph:
+    """The part of a saved agent's graph that acting needs: the nodes its action
+    outputs depend on, back to the observation input.
+
+    Arguments:
+        input: the observation input's node name (Spinning Up's ``x``).
+        outputs: output key (``"pi"``, ``"mu"``) to node name.
+        nodes: every node an output depends on, inputs first.
+        description: what the graph was read from, in one line (None: empty).
+    """
+
+    def __new__(
+        cls,
+        input: str,
+        outputs: dict[str, str],
+        nodes: Sequence[GraphNode],
+        description: str | None = None,
+    ) -> PolicyGraph: ...
+    @property
+    def input(self) -> str: ...
+    @property
+    def outputs(self) -> dict[str, str]: ...
+    @property
+    def nodes(self) -> list[GraphNode]: ...
+    @property
+    def description(self) -> str: ...
+    @property
+    def op_types(self) -> set[str]:
+        """The op types of the nodes."""
+
+# --- saved agents read natively (rust/src/savedmodel/, rust/src/torch/; python/agents.rs) --
+
+def read_saved_model(
+    path: str | PathLike[str], tensors: dict[str, str] | None = None
+) -> PolicyGraph:
+    """Read a TF1 SavedModel folder (``simple_save[N]/``, ``tf1_save[N]/``) without
+    TensorFlow: the protobuf graph and the TensorBundle checkpoint (every checksum
+    verified), with the GIL released.
+
+    Arguments:
+        path: the snapshot folder.
+        tensors: Spinning Up's keys to tensor names (``model_info.pkl``'s inputs and
+            outputs, with ``x`` and ``pi``); None: the ``serving_default`` signature.
+
+    Returns:
+        The graph from ``x`` to ``pi`` (and ``mu`` where there is one).
+
+    Raises:
+        SnapshotError: a file missing, truncated, corrupt (a checksum), or of a kind
+            not read (compressed blocks, a big-endian bundle, a partitioned variable,
+            a dtype); no ``x`` or ``pi``; a tensor ``tensors`` names is not in the graph.
+    """
+
+def read_torch_model(path: str | PathLike[str]) -> PolicyGraph:
+    """Read a Spinning Up PyTorch ``model.pt`` (zip or legacy format) without torch:
+    a pickle reader that calls nothing the file names, with the GIL released. The
+    actor is recognised by its structure (categorical, Gaussian, DDPG/TD3's, SAC's).
+
+    Returns:
+        The actor as a graph with input ``x`` and outputs ``pi`` (and ``mu`` for SAC).
+
+    Raises:
+        SnapshotError: the file cannot be read, is malformed, or names a function to
+            call that is not a tensor-rebuilding one (refused, naming it; nothing runs).
+        NativePolicyError: not one of Spinning Up's actor-critics (its classes named).
+    """
+
 @disjoint_base
 class NativePolicy:
     """One action output of a policy graph, compiled into Rust kernels.
@@ -176,6 +249,52 @@ class NativePolicy:
             ValueError: ``obs`` does not fit the placeholder's shape.
         """
 
+# --- native envs (rust/src/envs/, wrapped in rust/src/python/envs.rs) ---------------------
+
+def native_env_ids() -> list[str]:
+    """The Gymnasium ids :class:`NativeEnv` makes."""
+
+@disjoint_base
+class NativeEnv:
+    """One of Gymnasium's classic-control envs stepped in Rust, wrapped as
+    ``gymnasium.make`` wraps it (time limit, order enforcing). Subclassed by
+    :class:`spinfast.native.NativeEnv` with Gymnasium's API; :func:`rollout` steps it
+    in Rust when the policy is native too.
+
+    Raises:
+        gymnasium.error.NameNotFound: an id that is not one of :func:`native_env_ids`.
+        TypeError: a keyword the env does not take.
+    """
+
+    def __new__(
+        cls,
+        id: str,
+        *,
+        max_episode_steps: int | None = None,
+        sutton_barto_reward: bool | None = None,
+        g: float | None = None,
+        goal_velocity: float | None = None,
+    ) -> NativeEnv: ...
+    def native_reset(
+        self, seed: int | None = None, options: dict[str, float] | None = None
+    ) -> npt.NDArray[np.float32]:
+        """Start an episode; the first observation. Seeds and options as Gymnasium's."""
+    def native_step(self, action: Any) -> tuple[npt.NDArray[np.float32], float, bool, bool]:
+        """One step: ``(obs, reward, terminated, truncated)``; actions checked as
+        Gymnasium checks them, with its exceptions."""
+    def set_constants(self, constants: dict[str, float | bool | str]) -> list[str]:
+        """Set constants by their attribute names on Gymnasium's env; the names this
+        env does not have."""
+    @property
+    def observation_bounds(self) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]: ...
+    @property
+    def action_bounds(
+        self,
+    ) -> int | tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+        """``n`` for a discrete action space, else its ``(low, high)``."""
+    @property
+    def np_random_seed(self) -> int | None: ...
+
 # --- the episode loop (rust/src/rollout/, wrapped in rust/src/python/rollout.rs) -----------
 
 @final
@@ -210,7 +329,11 @@ def rollout(
     :func:`spinfast.agent.rollout.run_episodes` (which documents the rules).
 
     Each step renders the running envs (``render``: ``env.render()`` then a 1 ms
-    sleep), acts on their observations, then steps each env. The policy is a
+    sleep), acts on their observations, then steps each env. When the policy is a
+    :class:`NativePolicy` and every env a :class:`NativeEnv`, the whole loop runs
+    in Rust with the GIL released (the GIL is taken to call ``on_episode``, and
+    every 1,000 env steps to check for signals); from 32 such envs on, their steps
+    are spread over the cores, with the same results. The policy is a
     :class:`NativePolicy` (evaluated here, on the observations batched in Rust),
     or a callable called once per observation, or, with ``batched`` and a
     ``batch`` method, once per step on ``numpy.stack(observations)``. Env ``i``

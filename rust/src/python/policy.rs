@@ -180,18 +180,18 @@ pub struct PolicyGraph {
 #[pymethods]
 impl PolicyGraph {
     #[new]
-    #[pyo3(signature = (input, outputs, nodes, description=String::new()))]
+    #[pyo3(signature = (input, outputs, nodes, description=None))]
     fn new(
         input: String,
         outputs: BTreeMap<String, String>,
         nodes: Vec<Py<GraphNode>>,
-        description: String,
+        description: Option<String>,
     ) -> Self {
         Self {
             input,
             outputs,
             nodes,
-            description,
+            description: description.unwrap_or_default(),
         }
     }
 
