@@ -208,3 +208,20 @@ def spinup_builder(algo: str, action_space) -> Builder:
         return {"mu": outs[0], "pi": outs[1]} if algo == "sac" else {"pi": outs[0]}
 
     return build
+
+
+#: Spinning Up's six TF1 algorithms, on the envs each takes.
+SPINUP_AGENTS = [
+    (algo, env) for algo in ("ppo", "vpg", "trpo") for env in ("CartPole", "Pendulum")
+] + [(algo, "Pendulum") for algo in ("sac", "ddpg", "td3")]
+
+
+def save_spinup_agent(folder: Path, algo: str, env: str, resource: bool = True) -> Path:
+    """An agent of Spinning Up's own ``algo`` core, for ``env``'s spaces, saved."""
+    import gymnasium
+
+    obs_dim, space = {
+        "CartPole": (4, gymnasium.spaces.Discrete(2)),
+        "Pendulum": (3, gymnasium.spaces.Box(-2.0, 2.0, (1,), np.float32)),
+    }[env]
+    return save_agent(folder, spinup_builder(algo, space), obs_dim, resource=resource)

@@ -11,13 +11,14 @@ import numpy as np
 import pytest
 
 from policy_graphs import (
+    SPINUP_AGENTS,
     categorical,
     ddpg,
     gaussian,
     load_agent,
     sac,
     save_agent,
-    spinup_builder,
+    save_spinup_agent,
     tf,
     user_ops,
     v1,
@@ -253,10 +254,6 @@ def test_extraction_leaves_the_loaded_graph_unchanged(agents):
 
 
 # Spinning Up's own TF1 cores, from ../shared/spinningup.
-SPINUP_AGENTS = [
-    (algo, env) for algo in ("ppo", "vpg", "trpo") for env in ("CartPole", "Pendulum")
-] + [(algo, "Pendulum") for algo in ("sac", "ddpg", "td3")]
-
 #: The ops the issue lists as reached from x to pi/mu by today's TF.
 ISSUE_OPS = {
     "Placeholder", "Const", "VarHandleOp", "ReadVariableOp", "MatMul", "BiasAdd", "AddV2",
@@ -267,17 +264,10 @@ ISSUE_OPS = {
 
 @pytest.fixture(scope="module")
 def spinup_agents(tmp_path_factory):
-    import gymnasium
-
-    spaces = {
-        "CartPole": (4, gymnasium.spaces.Discrete(2)),
-        "Pendulum": (3, gymnasium.spaces.Box(-2.0, 2.0, (1,), np.float32)),
-    }
     root = tmp_path_factory.mktemp("spinup")
     out = {}
     for algo, env in SPINUP_AGENTS:
-        obs_dim, space = spaces[env]
-        path = save_agent(root / f"{algo}-{env}", spinup_builder(algo, space), obs_dim)
+        path = save_spinup_agent(root / f"{algo}-{env}", algo, env)
         sess, model = load_agent(path)
         actions = {k: model[k] for k in ("pi", "mu") if k in model}
         out[(algo, env)] = (sess, model, extract_policy_graph(sess, model["x"], actions))

@@ -28,18 +28,16 @@ from spinfast.test_policy import load_policy
 tf = pytest.importorskip("tensorflow", reason="the Rust reader is checked against TF")
 
 from policy_graphs import (  # noqa: E402
+    SPINUP_AGENTS,
     categorical,
     load_agent,
     sac,
     save_agent,
-    spinup_builder,
+    save_spinup_agent,
 )
 from spinfast.agent.graph import extract_policy_graph  # noqa: E402
 
 SHARED = Path(os.environ.get("SPINFAST_SHARED", Path(__file__).resolve().parents[2] / "shared"))
-SPINUP = [(a, e) for a in ("vpg", "ppo", "trpo") for e in ("CartPole", "Pendulum")] + [
-    (a, "Pendulum") for a in ("ddpg", "td3", "sac")
-]
 
 
 def assert_same_graph(ours, theirs) -> None:
@@ -66,26 +64,18 @@ def session_graph(path: Path):
 
 @pytest.fixture(scope="module")
 def spinup_agents(tmp_path_factory):
-    import gymnasium
-
-    spaces = {
-        "CartPole": (4, gymnasium.spaces.Discrete(2)),
-        "Pendulum": (3, gymnasium.spaces.Box(-2.0, 2.0, (1,), np.float32)),
-    }
     root = tmp_path_factory.mktemp("spinup")
-    agents = {}
-    for algo, env in SPINUP:
-        obs_dim, space = spaces[env]
-        for resource in (True, False):
-            folder = root / f"{algo}-{env}-{resource}"
-            agents[(algo, env, resource)] = save_agent(
-                folder, spinup_builder(algo, space), obs_dim, resource=resource
-            )
-    return agents
+    return {
+        (algo, env, resource): save_spinup_agent(
+            root / f"{algo}-{env}-{resource}", algo, env, resource
+        )  # fmt: skip
+        for algo, env in SPINUP_AGENTS
+        for resource in (True, False)
+    }
 
 
 @pytest.mark.parametrize("resource", [True, False], ids=["resource", "VariableV2"])
-@pytest.mark.parametrize("algo_env", SPINUP, ids="-".join)
+@pytest.mark.parametrize("algo_env", SPINUP_AGENTS, ids="-".join)
 def test_spinning_up_cores_read_as_tf_loads_them(spinup_agents, algo_env, resource):
     path = spinup_agents[(*algo_env, resource)]
     sess, model, theirs = session_graph(path)

@@ -27,6 +27,7 @@ __all__ = [
     "PolicyGraph",
     "RunFolder",
     "Table",
+    "episode_numbers",
     "native_env_ids",
     "native_ops",
     "read_progress",
@@ -312,6 +313,15 @@ class Episode:
     def length(self) -> int:
         """Its number of steps."""
     def __reduce__(self) -> tuple[type[Episode], tuple[int, float, int]]: ...
+
+def episode_numbers(num_episodes: int, num_envs: int) -> list[list[int]]:
+    """The loop's plan: for each env, the numbers of the episodes it runs, in order.
+    Env ``i`` runs ``(num_episodes + i) // num_envs`` (stable-baselines3's shares),
+    numbered round by round in env order.
+
+    Raises:
+        ValueError: ``num_episodes`` or ``num_envs`` is 0.
+    """
 
 def rollout(
     envs: Sequence[Any],

@@ -30,6 +30,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(python::envs::native_env_ids, m)?)?;
     m.add_class::<python::envs::NativeEnv>()?;
     m.add_function(wrap_pyfunction!(python::rollout::rollout, m)?)?;
+    m.add_function(wrap_pyfunction!(python::rollout::episode_numbers, m)?)?;
     m.add_class::<python::rollout::Episode>()?;
     Ok(())
 }

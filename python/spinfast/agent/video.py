@@ -41,6 +41,7 @@ from typing import Any
 
 import numpy as np
 
+from spinfast import _core
 from spinfast.agent.envs import reset_style
 
 __all__ = [
@@ -134,16 +135,9 @@ def episode_numbers(num_episodes: int, num_envs: int) -> list[list[int]]:
 
     As :mod:`spinfast.agent.rollout` documents: env ``i`` runs
     ``(num_episodes + i) // num_envs`` episodes, numbered round by round in env order.
+    This is the loop's own plan (``_core.episode_numbers``).
     """
-    shares = [(num_episodes + i) // num_envs for i in range(num_envs)]
-    numbers: list[list[int]] = [[] for _ in shares]
-    k = 0
-    for round_ in range(max(shares, default=0)):
-        for env, share in enumerate(shares):
-            if round_ < share:
-                numbers[env].append(k)
-                k += 1
-    return numbers
+    return _core.episode_numbers(num_episodes, num_envs)
 
 
 def video_path(folder: str | os.PathLike[str], name_prefix: str, number: int) -> str:

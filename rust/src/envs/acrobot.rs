@@ -1,6 +1,5 @@
 //! `gymnasium.envs.classic_control.acrobot.AcrobotEnv`.
 
-use std::any::Any;
 use std::f64::consts::PI;
 
 use super::math::{numpy_cos_f32, numpy_sin_f32, pow, py_max, py_min};
@@ -261,15 +260,5 @@ impl Env for Acrobot {
         })
     }
 
-    fn np_random_seed(&self) -> Option<&Seed> {
-        self.np_random.seed()
-    }
-
-    fn unwrapped_mut(&mut self) -> &mut dyn Env {
-        self
-    }
-
-    fn as_any_mut(&mut self) -> &mut dyn Any {
-        self
-    }
+    unwrapped_env!();
 }

@@ -1,6 +1,5 @@
 //! `gymnasium.envs.classic_control.cartpole.CartPoleEnv`.
 
-use std::any::Any;
 use std::f64::consts::PI;
 
 use super::{
@@ -200,15 +199,5 @@ impl Env for CartPole {
         })
     }
 
-    fn np_random_seed(&self) -> Option<&Seed> {
-        self.np_random.seed()
-    }
-
-    fn unwrapped_mut(&mut self) -> &mut dyn Env {
-        self
-    }
-
-    fn as_any_mut(&mut self) -> &mut dyn Any {
-        self
-    }
+    unwrapped_env!();
 }

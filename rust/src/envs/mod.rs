@@ -25,6 +25,24 @@
 //! # Ok::<(), _core::envs::EnvError>(())
 //! ```
 
+/// The methods every unwrapped env (a struct with an `np_random: RngSlot`)
+/// implements alike: its generator's seed, and itself as the unwrapped env.
+macro_rules! unwrapped_env {
+    () => {
+        fn np_random_seed(&self) -> Option<&Seed> {
+            self.np_random.seed()
+        }
+
+        fn unwrapped_mut(&mut self) -> &mut dyn Env {
+            self
+        }
+
+        fn as_any_mut(&mut self) -> &mut dyn std::any::Any {
+            self
+        }
+    };
+}
+
 mod acrobot;
 mod cartpole;
 mod constants;

@@ -1,8 +1,6 @@
 //! `gymnasium.envs.classic_control.mountain_car.MountainCarEnv` and
 //! `continuous_mountain_car.Continuous_MountainCarEnv`.
 
-use std::any::Any;
-
 use super::math::{np_clip, pow, Num};
 use super::{
     check_obs, write_obs, Action, ActionSpace, BoxSpace, Env, EnvError, FirstAction, ResetOptions,
@@ -111,17 +109,7 @@ impl Env for MountainCar {
         })
     }
 
-    fn np_random_seed(&self) -> Option<&Seed> {
-        self.np_random.seed()
-    }
-
-    fn unwrapped_mut(&mut self) -> &mut dyn Env {
-        self
-    }
-
-    fn as_any_mut(&mut self) -> &mut dyn Any {
-        self
-    }
+    unwrapped_env!();
 }
 
 /// MountainCarContinuous, with `Continuous_MountainCarEnv.__init__`'s
@@ -263,15 +251,5 @@ impl Env for MountainCarContinuous {
         })
     }
 
-    fn np_random_seed(&self) -> Option<&Seed> {
-        self.np_random.seed()
-    }
-
-    fn unwrapped_mut(&mut self) -> &mut dyn Env {
-        self
-    }
-
-    fn as_any_mut(&mut self) -> &mut dyn Any {
-        self
-    }
+    unwrapped_env!();
 }

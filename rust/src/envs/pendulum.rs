@@ -1,6 +1,5 @@
 //! `gymnasium.envs.classic_control.pendulum.PendulumEnv`.
 
-use std::any::Any;
 use std::f64::consts::PI;
 
 use super::math::{np_clip, np_clip_f32, pow, powf, py_mod};
@@ -133,15 +132,5 @@ impl Env for Pendulum {
         })
     }
 
-    fn np_random_seed(&self) -> Option<&Seed> {
-        self.np_random.seed()
-    }
-
-    fn unwrapped_mut(&mut self) -> &mut dyn Env {
-        self
-    }
-
-    fn as_any_mut(&mut self) -> &mut dyn Any {
-        self
-    }
+    unwrapped_env!();
 }

@@ -277,6 +277,16 @@ impl Hooks for PyHooks<'_> {
     }
 }
 
+/// The loop's plan: for each of `num_envs` envs, the numbers of the episodes it
+/// runs, in the order it runs them (see `EpisodePlan`).
+#[pyfunction]
+pub fn episode_numbers(num_episodes: usize, num_envs: usize) -> PyResult<Vec<Vec<usize>>> {
+    let plan = EpisodePlan::new(num_episodes, num_envs)?;
+    Ok((0..num_envs)
+        .map(|env| (0..plan.shares()[env]).map(|j| plan.number(env, j)).collect())
+        .collect())
+}
+
 /// Runs `num_episodes` episodes on `envs` stepped in lockstep and returns them
 /// in number order. See `_core.pyi`.
 #[pyfunction]
