@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import sys
 import tempfile
 
 import pytest
@@ -33,6 +34,9 @@ from spinfast.agent.example import copy_example  # noqa: E402
 from spinfast.agent.policy import NativePolicy, from_tf_policy  # noqa: E402
 from spinfast.agent.tf_model import TFPolicy, restore_tf_graph  # noqa: E402
 from spinfast.test_policy import run_policy  # noqa: E402
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), os.pardir, "tests"))
+from reference_rollout import run_reference  # noqa: E402
 
 EP_LEN = 200
 EPISODES = 5
@@ -49,13 +53,19 @@ def native_policy(snapshot: str) -> NativePolicy:
     return from_tf_policy(TFPolicy(snapshot), seed=SEED)
 
 
-def quiet_run_policy(env, get_action, episodes=EPISODES, engine="rust") -> int:
+def quiet_run_policy(env, get_action, episodes=EPISODES, env_backend="python") -> int:
     """run_policy as test_policy calls it (a fresh output folder, episode lines on a
-    string instead of the terminal); returns the steps run."""
+    string instead of the terminal), on Gymnasium's env unless ``env_backend`` says;
+    returns the steps run."""
     with contextlib.redirect_stdout(io.StringIO()):
         result = run_policy(env, get_action, EP_LEN, episodes, False, SEED,
-                            output_dir=tempfile.mkdtemp(), engine=engine)  # fmt: skip
+                            output_dir=tempfile.mkdtemp(), env_backend=env_backend)  # fmt: skip
     return sum(ep.length for ep in result.episodes)
+
+
+def reference_loop(env, get_action, episodes=EPISODES) -> int:
+    """The plain Python loop of tests/reference_rollout.py, no logging."""
+    return sum(e.length for e in run_reference(env, get_action, episodes, EP_LEN, seed=SEED))
 
 
 def native_actions(snapshot: str, episodes: int = EPISODES) -> list[list]:
@@ -91,7 +101,8 @@ LOOPS = [
     "Spinning Up loop (sess.run)",
     "run_policy, TF session",
     "run_policy, native",
-    "run_policy, native, python engine",
+    "python reference loop, native policy",
+    "run_policy, native, native env",
 ]
 
 
@@ -119,14 +130,15 @@ def bench_one_env(benchmark, snapshot, loop):
         setup = fresh(lambda: (env, TFPolicy(snapshot, seed=SEED)))
         target, rounds = quiet_run_policy, 5
     else:
-        engine = "python" if loop.endswith("python engine") else "rust"
         policy = native_policy(snapshot)
+        backend = "native" if loop.endswith("native env") else "python"
 
         def native_args():
             policy.seed(SEED)
-            return env, policy, EPISODES, engine
+            return (env, policy, EPISODES) + (() if "reference" in loop else (backend,))
 
-        target, setup, rounds = quiet_run_policy, fresh(native_args), ROUNDS
+        target = reference_loop if "reference" in loop else quiet_run_policy
+        setup, rounds = fresh(native_args), ROUNDS
     steps = benchmark.pedantic(target, setup=setup, rounds=rounds, warmup_rounds=1)
     assert steps == STEPS
 

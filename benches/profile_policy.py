@@ -3,10 +3,10 @@ agent, env and seeds (the bundled CartPole agent, 200-step episodes).
 
 First the parts timed apart, each the best of several repeats: ``env.step`` alone
 (replaying the run's actions), the policy alone (on the run's observations), and
-the whole ``run_policy`` step with either engine; what is left is the loop's own
-cost. Then cProfile of the Python engine's run, by own time per call site (the
-Rust engine's loop is invisible to cProfile; the Python one shows the same env and
-policy calls).
+the whole step of ``run_policy`` (the Rust loop) and of the Python reference loop;
+what is left is the loop's own cost. Then cProfile of the reference loop's run, by
+own time per call site (the Rust loop is invisible to cProfile; the Python one
+shows the same env and policy calls).
 
 Run (build with --release first):
     python benches/profile_policy.py [--episodes 20] [--top 15]
@@ -22,7 +22,15 @@ import tempfile
 import timeit
 
 import gymnasium
-from bench_policy import EP_LEN, SEED, bare_loop, native_actions, native_policy, quiet_run_policy
+from bench_policy import (
+    EP_LEN,
+    SEED,
+    bare_loop,
+    native_actions,
+    native_policy,
+    quiet_run_policy,
+    reference_loop,
+)
 
 from spinfast.agent.example import copy_example
 
@@ -54,10 +62,12 @@ def main() -> None:
         for obs in observations:
             policy(obs)
 
-    def run(engine):
+    def run(loop):
         def go():
             policy.seed(SEED)
-            return quiet_run_policy(env, policy, args.episodes, engine)
+            if loop == "reference":
+                return reference_loop(env, policy, args.episodes)
+            return quiet_run_policy(env, policy, args.episodes)
 
         return go
 
@@ -66,15 +76,15 @@ def main() -> None:
     print(f"{steps} steps ({args.episodes} episodes of at most {EP_LEN}), microseconds per step:")
     print(f"  env.step alone (replayed)      {env_us:6.2f}")
     print(f"  native policy alone            {policy_us:6.2f}")
-    for engine in ("rust", "python"):
-        total = best_per_step(run(engine), steps)
+    for loop in ("run_policy", "reference"):
+        total = best_per_step(run(loop), steps)
         rest = total - env_us - policy_us
-        print(f"  run_policy, {engine:6} engine     {total:6.2f}   "
+        print(f"  {loop:10} loop               {total:6.2f}   "
               f"(x{total / env_us:.2f} of env.step; loop and logging {rest:.2f})")  # fmt: skip
 
     profiler = cProfile.Profile()
-    profiler.runcall(run("python"))
-    print(f"\ncProfile, run_policy with the python engine, top {args.top} by own time:")
+    profiler.runcall(run("reference"))
+    print(f"\ncProfile, the Python reference loop, top {args.top} by own time:")
     pstats.Stats(profiler).sort_stats("tottime").print_stats(args.top)
 
 

@@ -3,7 +3,8 @@
 Run (build with --release first; Linux: reads /proc/self/statm):
     python benches/rollout_memory.py                             # rust, NumPy policy, 1 env
     python benches/rollout_memory.py --policy tf --num-envs 64   # TF agent, 64 envs
-    python benches/rollout_memory.py --engine python
+    python benches/rollout_memory.py --policy native --env native --num-envs 64  # all Rust
+    python benches/rollout_memory.py --loop reference            # the Python reference
 
 The env and agent are bench_rollout.py's: Pendulum-v1 (200-step episodes) and
 Spinning Up's default Gaussian MLP, as a TF SavedModel or its NumPy copy. Flat
@@ -16,12 +17,13 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import tempfile
 import time
 
 from bench_rollout import EP_LEN, NumpyPolicy, gaussian_mlp, make_env, save_snapshots
 
-from spinfast.agent.rollout import run_engine
+from spinfast.agent.rollout import run_episodes
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
@@ -33,22 +35,30 @@ def rss_mib() -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--engine", choices=["rust", "python"], default="rust")
-    parser.add_argument("--policy", choices=["numpy", "tf"], default="numpy")
+    parser.add_argument("--loop", choices=["rust", "reference"], default="rust")
+    parser.add_argument("--policy", choices=["numpy", "tf", "native"], default="numpy")
+    parser.add_argument("--env", choices=["gymnasium", "native"], default="gymnasium")
     parser.add_argument("--num-envs", type=int, default=1)
     parser.add_argument("--steps", type=int, default=10**6)
     args = parser.parse_args()
 
     build, weights = gaussian_mlp()
-    if args.policy == "tf":
-        from spinfast.agent.tf_model import TFPolicy
+    if args.policy in ("tf", "native"):
+        from spinfast.agent.load import load_agent
+        from spinfast.agent.snapshots import find_snapshot
 
         folder = save_snapshots(tempfile.mkdtemp(), build, {None: {}})
-        policy = TFPolicy(os.path.join(folder, "simple_save"), seed=0)
+        backend = "tf" if args.policy == "tf" else "native"
+        policy = load_agent(find_snapshot(folder), False, 0, backend)
     else:
         policy = NumpyPolicy(weights)
     episodes = args.steps // EP_LEN
-    envs = [make_env() for _ in range(args.num_envs)]
+    if args.env == "native":
+        from spinfast import native
+
+        envs = [native.make("Pendulum-v1") for _ in range(args.num_envs)]
+    else:
+        envs = [make_env() for _ in range(args.num_envs)]
     samples = []
     start = time.perf_counter()
 
@@ -57,10 +67,16 @@ def main() -> None:
             steps = (episode.index + 1) * EP_LEN
             samples.append((steps, rss_mib(), time.perf_counter() - start))
 
-    print(f"engine={args.engine} policy={args.policy} num_envs={args.num_envs} "
+    print(f"loop={args.loop} policy={args.policy} env={args.env} num_envs={args.num_envs} "
           f"steps={episodes * EP_LEN}; RSS before the run: {rss_mib():.1f} MiB")  # fmt: skip
     target = envs if args.num_envs > 1 else envs[0]
-    run_engine(target, policy, episodes, seed=0, on_episode=sample, engine=args.engine)
+    if args.loop == "rust":
+        run_episodes(target, policy, episodes, seed=0, on_episode=sample)
+    else:
+        sys.path.insert(0, os.path.join(os.path.dirname(__file__), os.pardir, "tests"))
+        from reference_rollout import run_reference
+
+        run_reference(target, policy, episodes, seed=0, on_episode=sample)
     print("| env-steps | RSS (MiB) | seconds |\n|---:|---:|---:|")
     for steps, rss, secs in samples:
         print(f"| {steps:,} | {rss:.1f} | {secs:.1f} |")
