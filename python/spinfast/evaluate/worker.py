@@ -34,8 +34,7 @@ def run_task(task: Task, protocol: Protocol) -> dict[str, Any]:
     """
     if task.problem is not None:
         return error_row(task, protocol, task.problem)
-    # TF's C++ start-up notes are noise here (set before TF is first imported)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    _set_worker_environment()
     start = time.perf_counter()
     try:
         with (
@@ -166,6 +165,22 @@ def worker_loop(conn: Any, log_path: str | None = None) -> None:
 def _warm_up() -> None:
     """Import the agent loader's TensorFlow once, before the first task, so that the
     import (seconds) is not counted in that task's ``seconds``."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    _set_worker_environment()
     with contextlib.suppress(ImportError):
         import spinfast.agent.tf_model  # noqa: F401
+
+
+#: Set in a worker before TensorFlow is imported there, unless already set. The pool
+#: runs one worker per core: a worker that spread one agent's loading over every
+#: core would only slow the others down.
+WORKER_ENVIRONMENT = {
+    "TF_CPP_MIN_LOG_LEVEL": "2",  # TF's C++ start-up notes
+    "TF_NUM_INTRAOP_THREADS": "1",
+    "TF_NUM_INTEROP_THREADS": "1",
+    "OMP_NUM_THREADS": "1",
+}
+
+
+def _set_worker_environment() -> None:
+    for name, value in WORKER_ENVIRONMENT.items():
+        os.environ.setdefault(name, value)
