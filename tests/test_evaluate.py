@@ -432,6 +432,26 @@ def test_no_runs_found_is_one_line(capsys, tmp_path):
         evaluate(tmp_path / "empty/")
 
 
+def test_ray_without_ray_says_what_to_install(capsys, monkeypatch, sweep):
+    monkeypatch.setitem(sys.modules, "ray", None)  # import ray fails, as without the extra
+    code, out, err = evaluate_cli(capsys, sweep / "sac-a_s0", "--ray", "auto")
+    assert code == 1
+    assert err.strip() == ("error: --ray needs Ray, an optional extra: pip install 'spinfast[ray]'")
+
+
+def test_a_run_under_two_logdirs_is_evaluated_once(sweep):
+    from spinfast.evaluate import find_tasks
+
+    tasks = find_tasks([sweep / "sac-a_s0", sweep / "sac-a"], snapshots=[0, 10])
+    assert [(osp.basename(t.path), t.snapshot) for t in tasks] == [
+        ("sac-a_s0", 0), ("sac-a_s0", 10), ("sac-a_s1", 0), ("sac-a_s1", 10),
+        ("sac-a_s2", 0), ("sac-a_s2", 10),
+    ]  # fmt: skip
+    for bad in ([], [-1], [True], ["0"], "first"):
+        with pytest.raises(ValueError):
+            find_tasks([sweep], snapshots=bad)
+
+
 @pytest.mark.parametrize("argv, message", [
     (["-n", "0"], "must be 1 or more"),
     (["--snapshots", "last,3"], "--snapshots takes last, all, or numbers"),

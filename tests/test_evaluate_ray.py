@@ -156,6 +156,20 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def test_no_cluster_at_the_address_is_one_line_in_seconds(capsys, sweep):  # noqa: F811
+    from spinfast.cli import main
+
+    if ray.is_initialized():
+        ray.shutdown()  # this process's head, from the tests above
+    start = time.monotonic()
+    code = main(["evaluate", str(sweep / "sac-a_s0"), "--ray", f"127.0.0.1:{_free_port()}"])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert time.monotonic() - start < 30
+    [line] = err.strip().splitlines()
+    assert line.startswith("error: --ray 127.0.0.1:") and "no Ray cluster answers at" in line
+
+
 def test_the_command_on_a_ray_start_head_cluster(sweep, frame, tmp_path):  # noqa: F811
     """``ray start --head --block`` on this machine (stopped by its process group), then
     ``spinfast evaluate --ray 127.0.0.1:PORT`` in another process: the local table."""

@@ -130,6 +130,7 @@ def main(argv: list[str] | None = None) -> int:
         print("error: evaluate needs pandas: pip install 'spinfast[plot]'", file=sys.stderr)
         return 1
     from spinfast.evaluate import NoRunsFound, ResultsFileError, evaluate_rows
+    from spinfast.evaluate.ray_backend import RayUnavailable
     from spinfast.evaluate.report import episodes_frame, rows_frame, summarize, summary_text
 
     options = dict(
@@ -154,9 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     except (ResultsFileError, OSError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
-    except ModuleNotFoundError as err:
-        if err.name != "ray":
-            raise
+    except RayUnavailable as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

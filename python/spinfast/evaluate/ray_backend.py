@@ -11,13 +11,18 @@ must be on a filesystem every node sees at the same path, and spinfast (with its
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from spinfast.evaluate.tasks import Protocol, Task, error_row
 from spinfast.evaluate.worker import run_task
 
-__all__ = ["run_ray"]
+__all__ = ["RayUnavailable", "run_ray"]
+
+
+class RayUnavailable(RuntimeError):
+    """Ray is not installed, or no Ray cluster answers at the address given."""
 
 
 def _import_ray() -> Any:
@@ -26,10 +31,34 @@ def _import_ray() -> Any:
     except ModuleNotFoundError as err:
         if err.name != "ray":
             raise
-        raise ModuleNotFoundError(
-            "--ray needs Ray, an optional extra: pip install 'spinfast[ray]'", name="ray"
+        raise RayUnavailable(
+            "--ray needs Ray, an optional extra: pip install 'spinfast[ray]'"
         ) from None
     return ray
+
+
+def _check_reachable(address: str) -> None:
+    """Fail in seconds when no Ray cluster answers at ``address``, where ``ray.init`` would
+    retry for minutes: resolve it as Ray does (``auto``: ``RAY_ADDRESS``, else the
+    cluster last started on this machine), then open a TCP connection to it."""
+    if address.startswith("ray://"):  # Ray Client: its own handshake
+        return
+    try:
+        from ray._private.services import canonicalize_bootstrap_address_or_die
+    except ImportError:  # a Ray without it: ray.init will say
+        return
+    try:
+        bootstrap = canonicalize_bootstrap_address_or_die(address)
+    except ConnectionError as err:
+        raise RayUnavailable(f"--ray {address}: {err}") from None
+    host, _, port = bootstrap.rpartition(":")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=5).close()
+    except (OSError, ValueError) as err:
+        raise RayUnavailable(
+            f"--ray {address}: no Ray cluster answers at {bootstrap} ({err}); start one with "
+            "'ray start --head', or give the address of a running one"
+        ) from None
 
 
 def run_ray(
@@ -50,7 +79,11 @@ def run_ray(
     ray = _import_ray()
     connected_here = not ray.is_initialized()
     if connected_here:
-        ray.init(address=address, log_to_driver=False)
+        _check_reachable(address)
+        try:
+            ray.init(address=address, log_to_driver=False)
+        except (ConnectionError, ValueError) as err:
+            raise RayUnavailable(f"--ray {address}: no Ray cluster to connect to ({err})") from None
     evaluate = ray.remote(run_task).options(
         name="spinfast_evaluate", num_cpus=1, max_retries=retries
     )

@@ -26,8 +26,9 @@ __all__ = [
 
 #: The columns of :func:`rows_frame`: a row's, without the per-episode lists.
 ROW_COLUMNS = tuple(c for c in COLUMNS if c not in ("EpRets", "EpLens"))
-#: The columns of :func:`episodes_frame`.
-EPISODE_COLUMNS = (*KEY_COLUMNS[:2], "exp_name", "condition", "train_seed", *KEY_COLUMNS[2:])
+#: The columns of :func:`episodes_frame` before ``episode``, ``ret``, ``length``:
+#: the run, the snapshot and the protocol.
+EPISODE_COLUMNS = ROW_COLUMNS[: ROW_COLUMNS.index(KEY_COLUMNS[-1]) + 1]
 
 
 def rows_frame(rows: Sequence[dict[str, Any]]) -> pd.DataFrame:

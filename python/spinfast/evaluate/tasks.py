@@ -210,21 +210,33 @@ def find_tasks(
     Raises:
         NoRunsFound: no run folder under the logdirs (the message names them).
     """
-    if isinstance(snapshots, str) and snapshots not in ("last", "all"):
-        snapshots = parse_snapshots(snapshots)
+    snapshots = _check_snapshots(snapshots)
     resolved = find_logdirs(logdirs, select, exclude)
-    folders: list[str] = []
+    folders: dict[str, None] = {}  # a run under two logdirs given is evaluated once
     for logdir in resolved:
         for root, dirs, files in os.walk(logdir):
             dirs.sort()
             if "progress.txt" in files:
-                folders.append(root)
+                folders[osp.abspath(root)] = None
     if not folders:
         raise NoRunsFound(_nothing_found(logdirs, resolved, select, exclude))
     tasks = []
     for folder in folders:
-        tasks += _run_tasks(osp.abspath(folder), snapshots)
+        tasks += _run_tasks(folder, snapshots)
     return tasks
+
+
+def _check_snapshots(snapshots: Snapshots | str) -> Snapshots:
+    if isinstance(snapshots, str):
+        return parse_snapshots(snapshots)
+    numbers = list(snapshots)
+    if not numbers or not all(
+        isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in numbers
+    ):
+        raise ValueError(
+            f"snapshots must be 'last', 'all' or snapshot numbers (ints >= 0), not {snapshots!r}"
+        )
+    return list(dict.fromkeys(numbers))
 
 
 def _run_tasks(folder: str, snapshots: Snapshots) -> list[Task]:
