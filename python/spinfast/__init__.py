@@ -8,6 +8,10 @@ Read learning curves::
     runs = spinfast.load_runs("data/ppo")  # every run below, in parallel
     runs.to_pandas()                       # the long table Spinning Up's plotter uses
 
+Score every run and snapshot of a sweep under one protocol, on all cores::
+
+    spinfast.evaluate("data/ppo", episodes=10, snapshots="all", out="scores.csv")
+
 Write them from your own training code, as Spinning Up does::
 
     logger = spinfast.EpochLogger(output_dir="data/ppo/ppo_s0", exp_name="ppo")
@@ -22,6 +26,7 @@ from spinfast.errors import (
     ProgressColumnsError,
     ProgressParseError,
 )
+from spinfast.evaluate import evaluate
 from spinfast.logx import EpochLogger, Logger
 
 __all__ = [
@@ -35,6 +40,7 @@ __all__ = [
     "ProgressParseError",
     "Run",
     "Runs",
+    "evaluate",
     "load_runs",
     "read_progress",
 ]

@@ -14,6 +14,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "summary": ("spinfast.cli.summary", "one line per run: experiment, seed, epochs, performance"),
     "plot": ("spinfast.cli.plot", "learning curves as Spinning Up's plotter draws them, headless"),
     "example": ("spinfast.cli.example", "copy the bundled trained CartPole agent; print its path"),
+    "evaluate": ("spinfast.cli.evaluate", "score each run and snapshot of a sweep (local or Ray)"),
     "test_policy": (
         "spinfast.cli.test_policy",
         "load a trained agent and run it in its environment",
