@@ -386,11 +386,11 @@ def test_bad_rows_get_the_error_and_the_sweep_goes_on(bad_run, bad_sweep):
     assert error_of(frame, "no-vars_s0", 0).startswith("Environment not found! ")
     assert "vars0.pkl does not exist" in error_of(frame, "no-vars_s0", 0)
     snapshot = bad_sweep / "broken-model_s0" / "simple_save10"
-    assert error_of(frame, "broken-model_s0", 10).startswith(f"{snapshot}: ")
+    assert error_of(frame, "broken-model_s0", 10).startswith(f"{snapshot}/saved_model.pb: ")
     assert row_of(frame, "broken-model_s0", 0).error is None
     assert "incomplete snapshot: no variables" in error_of(frame, "incomplete_s0", 0)
     assert row_of(frame, "incomplete_s0", 10).error is None
-    assert "has no simple_save/ or tf1_save/" in error_of(frame, "no-agent_s0", None)
+    assert "has no simple_save/, tf1_save/ or pyt_save/" in error_of(frame, "no-agent_s0", None)
     assert error_of(frame, "raises_s0", 0) == "RuntimeError: this env is broken on purpose"
     assert error_of(frame, "killed_s0", 10) == (
         "the worker process died evaluating this snapshot (killed by signal 9), 2 times"

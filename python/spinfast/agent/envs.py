@@ -27,6 +27,7 @@ from spinfast.errors import EnvironmentMismatch, EnvironmentNotFound
 
 __all__ = [
     "ENV_BACKENDS",
+    "check_obs_shape",
     "make_env",
     "reset",
     "reset_style",
@@ -162,6 +163,24 @@ def with_backend(env: Any, backend: str = "auto", render: bool = False) -> Any:
     if backend == "native" and (made is None or render):
         raise EnvironmentMismatch(f"--env-backend native: {why}")
     return made or env
+
+
+def check_obs_shape(env: Any, obs_shape: tuple | None) -> None:
+    """Check that ``env`` gives observations of the shape the agent takes (its input
+    without the batch axis; None or a None dimension: no check), so that a wrong env
+    fails with a clear message, not deep in the policy.
+
+    Raises:
+        EnvironmentMismatch: the shapes differ.
+    """
+    env_shape = getattr(getattr(env, "observation_space", None), "shape", None)
+    if obs_shape is None or env_shape is None or None in obs_shape:
+        return
+    if tuple(env_shape) != tuple(obs_shape):
+        raise EnvironmentMismatch(
+            f"the agent takes observations of shape {tuple(obs_shape)}, and the environment "
+            f"{env} gives shape {tuple(env_shape)}"
+        )
 
 
 def reset_style(env: Any) -> str:

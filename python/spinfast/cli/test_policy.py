@@ -28,7 +28,13 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from spinfast.agent.envs import ENV_BACKENDS, make_env, restore_env, with_backend
+from spinfast.agent.envs import (
+    ENV_BACKENDS,
+    check_obs_shape,
+    make_env,
+    restore_env,
+    with_backend,
+)
 from spinfast.agent.load import load_agent
 from spinfast.agent.policy import BACKENDS
 from spinfast.agent.snapshots import Snapshot, find_snapshot
@@ -193,7 +199,7 @@ def _test_policy(args: argparse.Namespace) -> dict[str, Any]:
     video = _record(args, snapshot, envs) if args.video else None
     envs = [with_backend(env, args.env_backend, render) for env in envs]
     get_action = load_agent(snapshot, args.deterministic, args.seed, args.policy)
-    _check_obs_shape(envs[0], getattr(get_action, "obs_shape", None))
+    check_obs_shape(envs[0], getattr(get_action, "obs_shape", None))
     name = f"{time.strftime(TIME_NAME)}_{osp.basename(osp.abspath(args.fpath))}"
     out = args.out or user_config.new_dir(
         osp.join(user_config.DEFAULT_DATA_DIR, "test_policy", name)
@@ -243,18 +249,6 @@ def _record(args: argparse.Namespace, snapshot: Snapshot, envs: list[Any]) -> Re
     video = record(envs, args.video, prefix, args.episodes, count)
     envs[:] = video.envs
     return video
-
-
-def _check_obs_shape(env: Any, obs_shape: tuple | None) -> None:
-    space = getattr(env, "observation_space", None)
-    env_shape = getattr(space, "shape", None)
-    if obs_shape is None or env_shape is None or None in obs_shape:
-        return
-    if tuple(env_shape) != tuple(obs_shape):
-        raise EnvironmentMismatch(
-            f"the agent takes observations of shape {tuple(obs_shape)}, and the environment "
-            f"{env} gives shape {tuple(env_shape)}"
-        )
 
 
 def _is_native(env: Any) -> bool:

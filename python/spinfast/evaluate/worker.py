@@ -51,7 +51,7 @@ def run_task(task: Task, protocol: Protocol) -> dict[str, Any]:
 
 
 def _evaluate(task: Task, protocol: Protocol) -> dict[str, Any]:
-    from spinfast.agent.envs import make_env, restore_env
+    from spinfast.agent.envs import check_obs_shape, make_env, restore_env, with_backend
     from spinfast.agent.load import load_agent
     from spinfast.agent.rollout import run_episodes
     from spinfast.logx import statistics_scalar
@@ -59,9 +59,10 @@ def _evaluate(task: Task, protocol: Protocol) -> dict[str, Any]:
     snapshot = _snapshot(task)
     # the env before the agent, as test_policy: a run that cannot have one fails before TF loads
     env = make_env(protocol.env) if protocol.env else restore_env(snapshot)
+    env = with_backend(env)  # Gymnasium's classic-control envs step in Rust, bit for bit
     get_action = load_agent(snapshot, protocol.deterministic, protocol.seed)
     try:
-        _check_obs_shape(env, getattr(get_action, "obs_shape", None))
+        check_obs_shape(env, getattr(get_action, "obs_shape", None))
         episodes = run_episodes(
             env,
             get_action,
@@ -113,26 +114,12 @@ def _snapshot(task: Task) -> Any:
     return unnumbered[0]  # list_snapshots puts the later layout (tf1_save) first, as find_snapshot
 
 
-def _check_obs_shape(env: Any, obs_shape: tuple | None) -> None:
-    """test_policy's check: an agent fed observations of another shape fails with a
-    clear message, not deep in the policy."""
-    from spinfast.errors import EnvironmentMismatch
-
-    env_shape = getattr(getattr(env, "observation_space", None), "shape", None)
-    if obs_shape is None or env_shape is None or None in obs_shape:
-        return
-    if tuple(env_shape) != tuple(obs_shape):
-        raise EnvironmentMismatch(
-            f"the agent takes observations of shape {tuple(obs_shape)}, and the environment "
-            f"gives shape {tuple(env_shape)}"
-        )
-
-
 def _describe(err: BaseException) -> str:
     from spinfast.errors import EnvironmentNotFound, SnapshotError
 
-    if isinstance(err, ModuleNotFoundError) and err.name in ("tensorflow", "gymnasium", "joblib"):
-        return f"needs {err.name}: pip install 'spinfast[tf]'"
+    if isinstance(err, ModuleNotFoundError) and err.name in ("tensorflow", "torch"):
+        extra = "tf" if err.name == "tensorflow" else "torch"
+        return f'needs {err.name}: pip install "spinfast[{extra}]"'
     if isinstance(err, (SnapshotError, EnvironmentNotFound)):
         return str(err)
     return f"{type(err).__name__}: {err}"
