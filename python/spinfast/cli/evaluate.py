@@ -25,20 +25,9 @@ import os
 import sys
 from typing import Any
 
+from spinfast.cli.args import at_least
+
 __all__ = ["main"]
-
-
-def _at_least(low: int) -> Any:
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-        if value < low:
-            raise argparse.ArgumentTypeError(f"must be {low} or more, not {value}")
-        return value
-
-    return parse
 
 
 def _snapshots(text: str) -> Any:
@@ -61,7 +50,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("logdir", nargs="+", help="run folders, or prefixes of them")
     parser.add_argument(
-        "--episodes", "-n", type=_at_least(1), default=100,
+        "--episodes", "-n", type=at_least(1), default=100,
         help="episodes per snapshot (default 100)",
     )  # fmt: skip
     parser.add_argument(
@@ -74,11 +63,11 @@ def _parser() -> argparse.ArgumentParser:
         help="act with 'mu' (SAC's mean action); agents without one use 'pi'",
     )  # fmt: skip
     parser.add_argument(
-        "--len", "-l", type=_at_least(0), default=0, metavar="L",
+        "--len", "-l", type=at_least(0), default=0, metavar="L",
         help="max episode length; 0 (default): no limit but the env's own",
     )  # fmt: skip
     parser.add_argument(
-        "--seed", type=_at_least(0), default=0,
+        "--seed", type=at_least(0), default=0,
         help="episode k resets with seed S+k; the policy's sampling is seeded (default 0)",
     )  # fmt: skip
     parser.add_argument(
@@ -102,7 +91,7 @@ def _parser() -> argparse.ArgumentParser:
         help="draw score against snapshot per condition (mean over seeds, band of one std)",
     )  # fmt: skip
     parser.add_argument(
-        "--workers", "-w", type=_at_least(1), default=None, metavar="N",
+        "--workers", "-w", type=at_least(1), default=None, metavar="N",
         help="local worker processes (default: one per core)",
     )  # fmt: skip
     parser.add_argument(
@@ -111,7 +100,7 @@ def _parser() -> argparse.ArgumentParser:
         "'spinfast[ray]'); the run folders must be at the same paths on every node",
     )  # fmt: skip
     parser.add_argument(
-        "--retries", type=_at_least(0), default=1,
+        "--retries", type=at_least(0), default=1,
         help="times a task is retried when its worker process dies (default 1)",
     )  # fmt: skip
     return parser

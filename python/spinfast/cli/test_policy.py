@@ -25,7 +25,6 @@ import os
 import os.path as osp
 import sys
 import time
-from collections.abc import Callable
 from typing import Any
 
 from spinfast.agent.envs import (
@@ -47,6 +46,7 @@ from spinfast.agent.video import (
     require_video_extra,
     rgb_array_env,
 )
+from spinfast.cli.args import at_least
 from spinfast.errors import (
     EnvironmentMismatch,
     EnvironmentNotFound,
@@ -68,16 +68,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("fpath", help="the run's output folder")
     parser.add_argument(
-        "--len", "-l", type=_at_least(0), default=0,
+        "--len", "-l", type=at_least(0), default=0,
         help="max episode length; 0 (default): no limit but the env's own",
     )  # fmt: skip
     parser.add_argument(
-        "--episodes", "-n", type=_at_least(1), default=100,
+        "--episodes", "-n", type=at_least(1), default=100,
         help="number of episodes (default 100)",
     )  # fmt: skip
     parser.add_argument("--norender", "-nr", action="store_true", help="do not render")
     parser.add_argument(
-        "--itr", "-i", type=_at_least(-1), default=-1,
+        "--itr", "-i", type=at_least(-1), default=-1,
         help="snapshot number; -1 (default): the highest, else the unnumbered one",
     )  # fmt: skip
     parser.add_argument(
@@ -89,7 +89,7 @@ def _parser() -> argparse.ArgumentParser:
         help="make the env with gymnasium.make(ID) ('module:Id' too), not from vars.pkl",
     )  # fmt: skip
     parser.add_argument(
-        "--seed", type=_at_least(0), default=None,
+        "--seed", type=at_least(0), default=None,
         help="episode k resets with seed S+k, and the policy's sampling is seeded",
     )  # fmt: skip
     parser.add_argument(
@@ -98,7 +98,7 @@ def _parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     parser.add_argument("--json", action="store_true", help="print episodes and summary as JSON")
     parser.add_argument(
-        "--num-envs", type=_at_least(1), default=1, metavar="N",
+        "--num-envs", type=at_least(1), default=1, metavar="N",
         help="step N copies of the env in lockstep, one batched policy call per step "
         "(copies: a fresh unpickle of vars.pkl each, or gymnasium.make with --env)",
     )  # fmt: skip
@@ -119,23 +119,10 @@ def _parser() -> argparse.ArgumentParser:
         "rgb_array frames (no window, no display needed; pip install 'spinfast[video]')",
     )  # fmt: skip
     parser.add_argument(
-        "--video-episodes", type=_at_least(1), metavar="K",
+        "--video-episodes", type=at_least(1), metavar="K",
         help=f"record the first K episodes (default: all, at most {DEFAULT_MAX_VIDEOS})",
     )  # fmt: skip
     return parser
-
-
-def _at_least(low: int) -> Callable[[str], int]:
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-        if value < low:
-            raise argparse.ArgumentTypeError(f"must be {low} or more, not {value}")
-        return value
-
-    return parse
 
 
 def main(argv: list[str] | None = None) -> int:
