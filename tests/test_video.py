@@ -356,3 +356,23 @@ def test_headless(cartpole, tmp_path, driver):
     assert proc.returncode == 0, proc.stderr
     assert len(mp4s(tmp_path / "v")) == 2
     assert "XDG_RUNTIME_DIR" not in proc.stderr
+
+
+def test_evaluate_video_records_each_rows_first_episodes_and_changes_no_row(tmp_path):
+    """spinfast.evaluate(video=...): the rows equal those without a video, and each
+    row's first K episodes are files of EpLen + 1 frames."""
+    from spinfast.agent.example import copy_example
+    from spinfast.evaluate import evaluate_rows
+
+    run = copy_example(tmp_path / "agent")
+    options = dict(episodes=3, snapshots=[0, 29], seed=0, workers=1)
+    plain = evaluate_rows(run, **options)
+    filmed = evaluate_rows(run, **options, video=tmp_path / "v", video_episodes=2)
+    assert [r["EpRets"] for r in filmed] == [r["EpRets"] for r in plain]
+    assert all(r["error"] is None for r in filmed)
+    for row in filmed:
+        snapshot = "simple_save" + str(row["snapshot"])
+        for k in range(2):
+            path = tmp_path / "v" / f"agent-{snapshot}-episode-{k}.mp4"
+            assert frame_count(path) == row["EpLens"][k] + 1
+    assert len(mp4s(tmp_path / "v")) == 4

@@ -103,12 +103,32 @@ def _parser() -> argparse.ArgumentParser:
         "--retries", type=at_least(0), default=1,
         help="times a task is retried when its worker process dies (default 1)",
     )  # fmt: skip
+    parser.add_argument(
+        "--video", metavar="OUT_DIR",
+        help="record each row's first episodes as MP4 files in OUT_DIR, as test_policy "
+        "--video does (pip install 'spinfast[video]'); the rows are the same without it",
+    )  # fmt: skip
+    parser.add_argument(
+        "--video-episodes", type=at_least(1), metavar="K",
+        help="with --video: record the first K episodes of each row (default 10)",
+    )  # fmt: skip
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """``spinfast evaluate LOGDIR... [options]``; returns the exit code."""
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.video_episodes is not None and args.video is None:
+        parser.error("--video-episodes needs --video")
+    if args.video:
+        from spinfast.agent.video import VideoExtraMissing, require_video_extra
+
+        try:
+            require_video_extra()
+        except VideoExtraMissing as err:
+            print(f"error: --video: {err}", file=sys.stderr)
+            return 1
     if args.plot:
         missing = [m for m in ("matplotlib", "seaborn") if not _has(m)]
         if missing:
@@ -135,6 +155,8 @@ def main(argv: list[str] | None = None) -> int:
         workers=args.workers,
         ray=args.ray,
         retries=args.retries,
+        video=args.video,
+        video_episodes=args.video_episodes,
     )
     try:
         rows = evaluate_rows(*args.logdir, **options, progress=not args.json)

@@ -29,6 +29,7 @@ import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
+from spinfast.agent.video import DEFAULT_MAX_VIDEOS
 from spinfast.evaluate.report import Progress, episodes_frame, rows_frame
 from spinfast.evaluate.results import ResultsFile, ResultsFileError, latest, read_rows
 from spinfast.evaluate.tasks import (
@@ -74,6 +75,8 @@ def evaluate(
     ray: str | None = None,
     retries: int = 1,
     per_episode: bool = False,
+    video: str | os.PathLike[str] | None = None,
+    video_episodes: int | None = None,
     progress: bool = False,
 ) -> pd.DataFrame:
     """Evaluate every (run, snapshot) under ``logdirs`` and return one row each.
@@ -96,6 +99,10 @@ def evaluate(
             A process already connected (``ray.init`` called) uses its cluster.
         retries: how many times a task is retried when its worker process dies.
         per_episode: return one row per episode instead (see below).
+        video: a folder to record each row's first episodes in, as MP4 files named
+            ``<run>-<snapshot>-episode-<k>.mp4`` (the ``video`` extra; envs that
+            cannot render run unrecorded). The rows are the same without it.
+        video_episodes: how many episodes of each row to record (default 10).
         progress: a progress bar on stderr (when it is a terminal).
 
     Returns:
@@ -129,6 +136,8 @@ def evaluate(
         workers=workers,
         ray=ray,
         retries=retries,
+        video=video,
+        video_episodes=video_episodes,
         progress=progress,
     )
     return episodes_frame(rows) if per_episode else rows_frame(rows)
@@ -148,12 +157,22 @@ def evaluate_rows(
     workers: int | None = None,
     ray: str | None = None,
     retries: int = 1,
+    video: str | os.PathLike[str] | None = None,
+    video_episodes: int | None = None,
     progress: bool = False,
 ) -> list[dict[str, Any]]:
     """:func:`evaluate`'s rows as dicts, in the same order, each with its episodes'
     returns and lengths in ``EpRets`` and ``EpLens`` (lists); the same arguments
     but ``per_episode``, the same exceptions."""
-    protocol = Protocol(episodes, seed, bool(deterministic), max_ep_len, env or "")
+    protocol = Protocol(
+        episodes,
+        seed,
+        bool(deterministic),
+        max_ep_len,
+        env or "",
+        os.fspath(video) if video else "",
+        video_episodes or DEFAULT_MAX_VIDEOS,
+    )
     if retries < 0:
         raise ValueError(f"retries must be >= 0, not {retries}")
     if workers is not None and workers < 1:

@@ -88,6 +88,10 @@ class Protocol:
         deterministic: act with ``mu`` (SAC's mean action) where the agent has one.
         max_ep_len: end an episode after this many steps; 0: only when the env ends it.
         env: a Gymnasium id to make the env with, or ``""``: unpickle it from ``varsN.pkl``.
+        video: a folder to record the first ``video_episodes`` episodes of each row
+            in (``""``: none). Not part of a row's key: a video never changes the
+            evaluation.
+        video_episodes: how many episodes of each row to record.
     """
 
     episodes: int = 100
@@ -95,6 +99,8 @@ class Protocol:
     deterministic: bool = False
     max_ep_len: int = 0
     env: str = ""
+    video: str = ""
+    video_episodes: int = 0
 
     def __post_init__(self) -> None:
         for name, low in (("episodes", 1), ("seed", 0), ("max_ep_len", 0)):
@@ -103,7 +109,12 @@ class Protocol:
                 raise ValueError(f"{name} must be an int >= {low}, not {value!r}")
 
     def as_dict(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+        """The fields that make a row's protocol (its key and columns)."""
+        return {
+            name: getattr(self, name)
+            for name in self.__dataclass_fields__
+            if name not in ("video", "video_episodes")
+        }
 
 
 @final

@@ -59,18 +59,23 @@ def _evaluate(task: Task, protocol: Protocol) -> dict[str, Any]:
     snapshot = _snapshot(task)
     # the env before the agent, as test_policy: a run that cannot have one fails before TF loads
     env = make_env(protocol.env) if protocol.env else restore_env(snapshot)
-    env = with_backend(env)  # Gymnasium's classic-control envs step in Rust, bit for bit
+    video = _recording(task, snapshot, env, protocol) if protocol.video else None
+    if video is not None:
+        env = video.envs
+    else:  # Gymnasium's classic-control envs step in Rust, bit for bit
+        env = with_backend(env)
     get_action = load_agent(snapshot, protocol.deterministic, protocol.seed)
     try:
         check_obs_shape(env, getattr(get_action, "obs_shape", None))
-        episodes = run_episodes(
-            env,
-            get_action,
-            protocol.episodes,
-            protocol.max_ep_len or None,
-            render=False,
-            seed=protocol.seed,
-        )
+        with video or contextlib.nullcontext():
+            episodes = run_episodes(
+                env,
+                get_action,
+                protocol.episodes,
+                protocol.max_ep_len or None,
+                render=False,
+                seed=protocol.seed,
+            )
     finally:
         session = getattr(get_action, "session", None)  # a policy left in its TF session
         if session is not None:
@@ -96,6 +101,19 @@ def _evaluate(task: Task, protocol: Protocol) -> dict[str, Any]:
         EpLens=lengths,
     )
     return row
+
+
+def _recording(task: Task, snapshot: Any, env: Any, protocol: Protocol) -> Any:
+    """The row's first episodes recorded (as ``test_policy --video``): a
+    :class:`spinfast.agent.video.Recording`, or None when the env cannot render."""
+    from spinfast.agent.video import CannotRecord, record, rgb_array_env
+
+    try:
+        env = rgb_array_env(env)
+    except CannotRecord:
+        return None  # the row runs unrecorded, as test_policy does after its note
+    name = f"{os.path.basename(os.path.abspath(task.path))}-{snapshot.name.replace('/', '-')}"
+    return record(env, protocol.video, name, protocol.episodes, protocol.video_episodes)
 
 
 def _snapshot(task: Task) -> Any:
