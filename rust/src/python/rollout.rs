@@ -283,7 +283,11 @@ impl Hooks for PyHooks<'_> {
 pub fn episode_numbers(num_episodes: usize, num_envs: usize) -> PyResult<Vec<Vec<usize>>> {
     let plan = EpisodePlan::new(num_episodes, num_envs)?;
     Ok((0..num_envs)
-        .map(|env| (0..plan.shares()[env]).map(|j| plan.number(env, j)).collect())
+        .map(|env| {
+            (0..plan.shares()[env])
+                .map(|j| plan.number(env, j))
+                .collect()
+        })
         .collect())
 }
 
