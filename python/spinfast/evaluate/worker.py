@@ -168,11 +168,15 @@ def worker_loop(conn: Any, log_path: str | None = None) -> None:
 
 
 def _warm_up() -> None:
-    """Import the agent loader's TensorFlow once, before the first task, so that the
-    import (seconds) is not counted in that task's ``seconds``."""
+    """Import what every task needs (the loader, the loop, Gymnasium) once, before the
+    first task, so that it is not counted in that task's ``seconds``. TensorFlow is
+    not imported: agents are read and run natively, and only a graph with an op that
+    has no native kernel loads it, in the task that needs it."""
     _set_worker_environment()
-    with contextlib.suppress(ImportError):
-        import spinfast.agent.tf_model  # noqa: F401
+    import gymnasium  # noqa: F401
+
+    import spinfast.agent.load  # noqa: F401
+    import spinfast.agent.rollout  # noqa: F401
 
 
 #: Set in a worker before TensorFlow is imported there, unless already set. The pool
