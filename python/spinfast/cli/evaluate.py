@@ -25,7 +25,7 @@ import os
 import sys
 from typing import Any
 
-from spinfast.cli.args import at_least
+from spinfast.cli.args import add_video_arguments, at_least, check_video_arguments
 
 __all__ = ["main"]
 
@@ -103,15 +103,7 @@ def _parser() -> argparse.ArgumentParser:
         "--retries", type=at_least(0), default=1,
         help="times a task is retried when its worker process dies (default 1)",
     )  # fmt: skip
-    parser.add_argument(
-        "--video", metavar="OUT_DIR",
-        help="record each row's first episodes as MP4 files in OUT_DIR, as test_policy "
-        "--video does (pip install 'spinfast[video]'); the rows are the same without it",
-    )  # fmt: skip
-    parser.add_argument(
-        "--video-episodes", type=at_least(1), metavar="K",
-        help="with --video: record the first K episodes of each row (default 10)",
-    )  # fmt: skip
+    add_video_arguments(parser, "each row's first episodes (the rows are the same)", "10")
     return parser
 
 
@@ -119,16 +111,13 @@ def main(argv: list[str] | None = None) -> int:
     """``spinfast evaluate LOGDIR... [options]``; returns the exit code."""
     parser = _parser()
     args = parser.parse_args(argv)
-    if args.video_episodes is not None and args.video is None:
-        parser.error("--video-episodes needs --video")
-    if args.video:
-        from spinfast.agent.video import VideoExtraMissing, require_video_extra
+    from spinfast.agent.video import VideoExtraMissing
 
-        try:
-            require_video_extra()
-        except VideoExtraMissing as err:
-            print(f"error: --video: {err}", file=sys.stderr)
-            return 1
+    try:
+        check_video_arguments(parser, args)
+    except VideoExtraMissing as err:
+        print(f"error: --video: {err}", file=sys.stderr)
+        return 1
     if args.plot:
         missing = [m for m in ("matplotlib", "seaborn") if not _has(m)]
         if missing:

@@ -43,10 +43,9 @@ from spinfast.agent.video import (
     Recording,
     VideoExtraMissing,
     record,
-    require_video_extra,
     rgb_array_env,
 )
-from spinfast.cli.args import at_least
+from spinfast.cli.args import add_video_arguments, at_least, check_video_arguments
 from spinfast.errors import (
     EnvironmentMismatch,
     EnvironmentNotFound,
@@ -113,15 +112,7 @@ def _parser() -> argparse.ArgumentParser:
         "torch.load, which runs the file's code (torch), or natively unless a TF op has "
         "no native kernel (auto, the default)",
     )  # fmt: skip
-    parser.add_argument(
-        "--video", metavar="OUT_DIR",
-        help="record episodes as MP4 files in OUT_DIR, one per episode, from the env's "
-        "rgb_array frames (no window, no display needed; pip install 'spinfast[video]')",
-    )  # fmt: skip
-    parser.add_argument(
-        "--video-episodes", type=at_least(1), metavar="K",
-        help=f"record the first K episodes (default: all, at most {DEFAULT_MAX_VIDEOS})",
-    )  # fmt: skip
+    add_video_arguments(parser, "episodes, one file each", f"all, at most {DEFAULT_MAX_VIDEOS}")
     return parser
 
 
@@ -129,15 +120,13 @@ def main(argv: list[str] | None = None) -> int:
     """``spinfast test_policy DIR [options]``; returns the exit code."""
     parser = _parser()
     args = parser.parse_args(argv)
-    if args.video_episodes is not None and args.video is None:
-        parser.error("--video-episodes needs --video OUT_DIR")
     # TF's C++ start-up notes (CPU features, MLIR) are noise here; warnings still show
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
     stdout = sys.stdout
     try:
         # with --json, stdout is the JSON alone: everything else goes to stderr
         with contextlib.redirect_stdout(sys.stderr if args.json else stdout):
-            report = _test_policy(args)
+            report = _test_policy(args, parser)
     except (SnapshotError, EnvironmentNotFound, EnvironmentMismatch) as err:
         print(err if isinstance(err, EnvironmentNotFound) else f"error: {err}", file=sys.stderr)
         return 1
@@ -171,9 +160,8 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _test_policy(args: argparse.Namespace) -> dict[str, Any]:
-    if args.video:
-        require_video_extra()  # before anything is loaded
+def _test_policy(args: argparse.Namespace, parser: argparse.ArgumentParser) -> dict[str, Any]:
+    check_video_arguments(parser, args)  # before anything is loaded
     snapshot = find_snapshot(args.fpath, "last" if args.itr == -1 else args.itr)
     if args.out and osp.isfile(osp.join(args.out, "progress.txt")):
         raise FileExistsError(f"--out {args.out} already holds a progress.txt: give another folder")
