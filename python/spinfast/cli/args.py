@@ -28,8 +28,8 @@ def add_video_arguments(parser: argparse.ArgumentParser, what: str, default_k: s
     them; ``what`` says what is recorded, ``default_k`` which episodes by default."""
     parser.add_argument(
         "--video", metavar="OUT_DIR",
-        help=f"record {what} as MP4 files in OUT_DIR, from the env's rgb_array frames (no "
-        "window, no display needed; pip install 'spinfast[video]')",
+        help=f"record {what} in OUT_DIR, one MP4 file per episode, from the env's rgb_array "
+        "frames (no window, no display needed; pip install 'spinfast[video]')",
     )  # fmt: skip
     parser.add_argument(
         "--video-episodes", type=at_least(1), metavar="K",

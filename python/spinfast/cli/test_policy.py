@@ -61,7 +61,8 @@ __all__ = ["main"]
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="spinfast test_policy",
-        description="Load a trained Spinning Up agent (simple_save/ or tf1_save/) and run it "
+        description="Load a trained Spinning Up agent (simple_save/, tf1_save/ or pyt_save/) "
+        "and run it "
         "in its environment (unpickled from vars.pkl, which runs code from that file; "
         "or made anew with --env).",
     )
