@@ -127,6 +127,33 @@ def test_from_gymnasium_carries_constants_and_says_why_not():
             with_backend(env, "native")
 
 
+@pytest.mark.parametrize("env_id", native.IDS)
+def test_from_gymnasium_goes_on_with_the_instances_generator(env_id):
+    """An env used, then pickled and restored (as vars.pkl holds it): the native twin's
+    unseeded resets and steps are the restored Gymnasium env's, bit for bit."""
+    import pickle
+
+    env = gymnasium.make(env_id)
+    env.reset(seed=11)
+    for _ in range(5):
+        env.step(env.action_space.sample())
+    env.reset()  # an unseeded reset: the generator has moved on
+    restored = pickle.loads(pickle.dumps(env))
+    made, why = native.from_gymnasium(restored)
+    assert why == ""
+    assert made.np_random_seed == restored.unwrapped.np_random_seed == 11
+    rng = np.random.default_rng(0)
+    for _ in range(3):
+        ours, theirs = made.reset()[0], restored.reset()[0]
+        assert ours.tobytes() == theirs.tobytes()
+        for _ in range(20):
+            action = restored.action_space.sample() if env_id != "CartPole-v1" else int(
+                rng.integers(2))  # fmt: skip
+            assert made.step(action)[0].tobytes() == restored.step(action)[0].tobytes()
+    fresh = native.from_gymnasium(gymnasium.make(env_id))[0]  # never reset: no generator yet
+    assert fresh.np_random_seed is None
+
+
 def test_a_native_loop_gives_the_python_envs_episodes(example_policy):
     """CartPole-v1 natively and in Gymnasium, one env and three in lockstep, a sampled
     agent seeded the same: the same episodes."""

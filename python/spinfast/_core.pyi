@@ -283,6 +283,10 @@ class NativeEnv:
     def native_step(self, action: Any) -> tuple[npt.NDArray[np.float32], float, bool, bool]:
         """One step: ``(obs, reward, terminated, truncated)``; actions checked as
         Gymnasium checks them, with its exceptions."""
+    def set_generator(self, state: int, inc: int, seed: int | None = None) -> None:
+        """Continue from a NumPy ``PCG64``'s state (``bit_generator.state["state"]``)
+        and Gymnasium's ``np_random_seed``: the next unseeded reset draws what the
+        Python env's would."""
     def set_constants(self, constants: dict[str, float | bool | str]) -> list[str]:
         """Set constants by their attribute names on Gymnasium's env; the names this
         env does not have."""

@@ -139,8 +139,8 @@ def from_gymnasium(env: Any) -> tuple[NativeEnv | None, str]:
     It must be exactly Gymnasium's class for one of :data:`IDS` under Gymnasium's
     standard wrappers only (``TimeLimit``, ``OrderEnforcing``, ``PassiveEnvChecker``),
     not rendering. Constants changed on the instance (``env.unwrapped.gravity``)
-    stay changed. Its random generator is not carried over: with seeded resets
-    (``--seed``) the episodes are the same; unseeded ones draw fresh seeds.
+    stay changed, and its random generator goes on where the instance's is (a
+    restored env's unseeded resets draw what Gymnasium's would).
     """
     spec = getattr(env, "spec", None)
     if spec is None or spec.id not in IDS:
@@ -172,6 +172,14 @@ def from_gymnasium(env: Any) -> tuple[NativeEnv | None, str]:
     unknown = native.set_constants(changed) if changed else []
     if unknown:
         return None, f"{spec.id} has changed constants that run only in Python: {unknown}"
+    generator = getattr(inner, "_np_random", None)
+    if generator is not None:
+        state = generator.bit_generator.state
+        if state.get("bit_generator") != "PCG64" or state.get("has_uint32"):
+            return None, f"{spec.id}'s random generator is not a plain PCG64 one"
+        seed = getattr(inner, "_np_random_seed", None)
+        native.set_generator(state["state"]["state"], state["state"]["inc"],
+                             seed if isinstance(seed, int) and seed >= 0 else None)  # fmt: skip
     return native, ""
 
 

@@ -3,7 +3,7 @@
 //! (`env.unwrapped.gravity = 20.0` stays 20.0).
 
 use super::{Acrobot, BookOrNips, CartPole, Env, KinematicsIntegrator, MountainCar};
-use super::{MountainCarContinuous, Pendulum};
+use super::{MountainCarContinuous, NpRandom, Pendulum, RngSlot, Seed};
 
 /// A constant's value as Python holds it.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -137,6 +137,28 @@ pub fn set_constant(env: &mut dyn Env, name: &str, value: Constant<'_>) -> bool 
         );
     }
     false
+}
+
+/// Gives the env under its wrappers the generator `rng` (and Gymnasium's
+/// `np_random_seed`), as if it had drawn what a Python env's generator drew;
+/// false for an env that is not one of these.
+pub fn set_generator(env: &mut dyn Env, rng: NpRandom, seed: Option<Seed>) -> bool {
+    let any = env.unwrapped_mut().as_any_mut();
+    let slot: &mut RngSlot = if let Some(e) = any.downcast_mut::<CartPole>() {
+        &mut e.np_random
+    } else if let Some(e) = any.downcast_mut::<Pendulum>() {
+        &mut e.np_random
+    } else if let Some(e) = any.downcast_mut::<Acrobot>() {
+        &mut e.np_random
+    } else if let Some(e) = any.downcast_mut::<MountainCar>() {
+        &mut e.np_random
+    } else if let Some(e) = any.downcast_mut::<MountainCarContinuous>() {
+        &mut e.np_random
+    } else {
+        return false;
+    };
+    slot.set(rng, seed);
+    true
 }
 
 fn set_float(value: f64, field: &mut f64) -> bool {

@@ -56,7 +56,7 @@ mod wrappers;
 
 pub use acrobot::{Acrobot, BookOrNips};
 pub use cartpole::{CartPole, KinematicsIntegrator};
-pub use constants::{set_constant, Constant};
+pub use constants::{set_constant, set_generator, Constant};
 pub use error::{py_float, EnvError};
 pub use math::{numpy_cos_f32, numpy_sin_f32};
 pub use mountain_car::{MountainCar, MountainCarContinuous};

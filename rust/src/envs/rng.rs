@@ -144,6 +144,15 @@ impl NpRandom {
         }
     }
 
+    /// The generator in the state NumPy reports for a `PCG64`
+    /// (`bit_generator.state["state"]`: `state` and `inc`), so that it continues
+    /// with the draws NumPy's would make next (both step, then output).
+    pub fn from_numpy_state(state: u128, inc: u128) -> Self {
+        Self {
+            pcg: Lcg128Xsl64::from_state(state, inc >> 1),
+        }
+    }
+
     /// A generator from 128 bits of OS entropy, as `SeedSequence(None)` draws
     /// them, and the seed it used (Gymnasium's `np_random_seed`).
     pub fn from_entropy() -> Result<(Self, Seed), EnvError> {

@@ -11,8 +11,8 @@ use pyo3::types::{PyBool, PyDict, PyFloat, PyInt};
 
 use super::errors::GymnasiumError;
 use crate::envs::{
-    self, make, set_constant, Action, ActionSpace, Constant, EnvError, EnvKwargs, ResetOptions,
-    Seed, REGISTRY,
+    self, make, set_constant, set_generator, Action, ActionSpace, Constant, EnvError, EnvKwargs,
+    NpRandom, ResetOptions, Seed, REGISTRY,
 };
 
 /// The ids `NativeEnv` makes, in registry order.
@@ -142,6 +142,26 @@ impl NativeEnv {
             }
         }
         Ok(unknown)
+    }
+
+    /// Continue from a NumPy `PCG64`'s state (`bit_generator.state["state"]`'s
+    /// `state` and `inc`), with Gymnasium's `np_random_seed`: the next unseeded
+    /// reset draws what the Python env's would.
+    #[pyo3(signature = (state, inc, seed=None))]
+    fn set_generator(
+        &mut self,
+        state: u128,
+        inc: u128,
+        seed: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<()> {
+        let seed = seed.map(seed_from_python).transpose()?;
+        let rng = NpRandom::from_numpy_state(state, inc);
+        if !set_generator(self.env.as_mut(), rng, seed) {
+            return Err(pyo3::exceptions::PyRuntimeError::new_err(
+                "internal error: a native env without a generator",
+            ));
+        }
+        Ok(())
     }
 
     /// The observation space's `(low, high)`, float32.
